@@ -1,0 +1,3 @@
+//! What sitrep works out from the model: for now the merged timeline.
+
+pub mod timeline;

@@ -1,0 +1,111 @@
+//! The command line: parse arguments, run one command, map failures to exit codes.
+
+mod sources;
+mod timeline;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::ingest::{LoadOptions, load};
+use crate::model::Incident;
+use crate::model::time::Offset;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sitrep",
+    version,
+    about = "Incident console for nginx + gunicorn + systemd"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutFormat {
+    Text,
+    Json,
+}
+
+/// Options every command that reads bundles takes.
+#[derive(Debug, clap::Args)]
+struct Input {
+    /// Bundles (directories, .tar.gz, .tgz) or log files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Zone of logs that print none (nginx error.log, journalctl -o short), e.g. +02:00.
+    #[arg(long)]
+    tz: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One row per file: detected format, counts, time range and zone.
+    Sources {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutFormat,
+    },
+    /// All sources merged into one timeline.
+    Timeline(timeline::Args),
+}
+
+/// A failure the user must act on; printed as one line, exit code 2.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn load_input(input: &Input) -> Result<Incident, Failure> {
+    let tz = match &input.tz {
+        Some(s) => Some(Offset::parse(s).ok_or_else(|| {
+            Failure(format!(
+                "--tz: cannot read {s:?}; give an offset such as +00:00, -04:00 or Z"
+            ))
+        })?),
+        None => None,
+    };
+    let opts = LoadOptions {
+        tz,
+        ..LoadOptions::default()
+    };
+    Ok(load(&input.paths, &opts)?)
+}
+
+/// Print the notes gathered while loading (refused entries, truncated files) to stderr.
+fn print_notes(incident: &Incident) {
+    let mut err = std::io::stderr().lock();
+    for n in &incident.notes {
+        let _ = writeln!(err, "sitrep: note: {}", crate::text::sanitize(n));
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = match cli.command {
+        Command::Sources { input, format } => load_input(&input).and_then(|inc| {
+            print_notes(&inc);
+            sources::print(&inc, format, &mut out).map_err(Failure::from)
+        }),
+        Command::Timeline(args) => timeline::run(&args, &mut out),
+    };
+    let result = result.and_then(|()| out.flush().map_err(Failure::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) if msg.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("sitrep: {}", crate::text::sanitize(&msg));
+            ExitCode::from(2)
+        }
+    }
+}

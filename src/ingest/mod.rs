@@ -1,0 +1,344 @@
+//! From paths to an [`Incident`]: read bundles, sniff each file, parse, settle zones.
+
+pub mod bundle;
+pub mod formats;
+pub mod level_guess;
+pub mod manifest;
+pub mod multiline;
+pub mod reclaim;
+pub mod rotation;
+pub mod sniff;
+pub mod timestamp;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::LoadError;
+use crate::model::format_id::FormatId;
+use crate::model::source::{Bytes, Source, SourceBuilder, ZoneUsed, flag};
+use crate::model::time::{MICROS_PER_SEC, Micros, Offset, TzReason, UNTIMED, civil_from_days};
+use crate::model::{Host, Incident};
+use bundle::{BundleFiles, Entry, Limits};
+use formats::ParseCtx;
+use formats::nginx_log_format::LogFormat;
+use manifest::Manifest;
+
+/// Choices that change how files are read.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--tz`: the zone of zone-less logs, over the manifest's.
+    pub tz: Option<Offset>,
+    pub limits: Limits,
+}
+
+/// Load bundles, directories and files. Each directory or archive is one host; loose files
+/// given together form one more.
+pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Incident, LoadError> {
+    let mut incident = Incident::default();
+    let mut loose = BundleFiles::default();
+    let mut bundles = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::NotFound { path: p.clone() },
+            _ => LoadError::Unreadable {
+                path: p.clone(),
+                source: e,
+            },
+        })?;
+        if meta.is_dir() || bundle::is_archive(p) {
+            bundles.push(bundle::open(p, &opts.limits)?);
+        } else {
+            let mut one = bundle::open(p, &opts.limits)?;
+            loose.entries.append(&mut one.entries);
+            loose.notes.append(&mut one.notes);
+            if loose.name.is_empty() {
+                loose.name = p.to_string_lossy().into_owned();
+            }
+        }
+    }
+    if !loose.entries.is_empty() {
+        loose.loose = true;
+        bundles.push(loose);
+    }
+    for b in bundles {
+        load_bundle(b, opts, &mut incident);
+    }
+    Ok(incident)
+}
+
+/// Host name for a bundle without a manifest host: the bundle's own name.
+fn host_name(manifest: &Manifest, files: &BundleFiles) -> String {
+    if let Some(h) = &manifest.host {
+        return h.clone();
+    }
+    if files.loose {
+        return "local".into();
+    }
+    let origin = files.name.as_str();
+    let base = Path::new(origin)
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| origin.to_string());
+    let base = base
+        .trim_end_matches(".tar.gz")
+        .trim_end_matches(".tgz")
+        .trim_end_matches(".tar");
+    if base.is_empty() {
+        "localhost".into()
+    } else {
+        base.to_string()
+    }
+}
+
+fn parse_ctx(captured: Option<Micros>) -> ParseCtx {
+    let t = captured.unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+    let days = t.div_euclid(86_400 * MICROS_PER_SEC);
+    let (year, month, _) = civil_from_days(days);
+    ParseCtx {
+        year,
+        month,
+        day_start: days * 86_400 * MICROS_PER_SEC,
+        log_formats: Vec::new(),
+    }
+}
+
+fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incident) {
+    let host = host_name(&Manifest::default(), &files);
+    let mut notes = std::mem::take(&mut files.notes);
+    let manifest = match files.manifest.as_deref().map(Manifest::parse) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            notes.push(format!(
+                "{}/manifest.toml: ignored, {e}; times of zone-less logs fall back to --tz or the local zone",
+                files.name
+            ));
+            Manifest::default()
+        }
+        None => Manifest::default(),
+    };
+    let host = manifest.host.clone().unwrap_or(host);
+    let captured = manifest.captured_at().or_else(|| {
+        files
+            .entries
+            .iter()
+            .filter_map(|e| e.mtime)
+            .max()
+            .map(|s| s * MICROS_PER_SEC)
+    });
+    let mut ctx = parse_ctx(captured);
+    let mut entries = files.entries;
+    let mut order: Vec<String> = entries.iter().map(|e| e.path.clone()).collect();
+    rotation::sort_for_reading(&mut order);
+    entries.sort_by_key(|e| order.iter().position(|p| *p == e.path));
+
+    let sniffed: Vec<FormatId> = entries
+        .iter()
+        .map(|e| sniff::sniff(&e.path, &e.data))
+        .collect();
+    for (e, f) in entries.iter().zip(&sniffed) {
+        if *f == FormatId::NginxConfig {
+            ctx.log_formats
+                .extend(log_formats_of(&String::from_utf8_lossy(&e.data)));
+        }
+    }
+    let mut sources = parse_all(entries, &sniffed, &ctx, &host);
+    settle_zones(&mut sources, opts.tz, manifest.offset());
+    for s in &mut sources {
+        finish(s);
+    }
+    for s in &sources {
+        for n in &s.notes {
+            notes.push(format!("{}: {n}", s.file));
+        }
+    }
+    incident.hosts.push(Host {
+        name: host,
+        origin: files.name,
+        captured_at: manifest.captured_at(),
+        cpus: manifest.cpus,
+    });
+    incident.sources.extend(sources);
+    incident.notes.extend(notes);
+}
+
+/// The `log_format`s of an `nginx -T` dump, compiled.
+fn log_formats_of(text: &str) -> Vec<LogFormat> {
+    formats::nginx_config::parse_config(text)
+        .log_formats
+        .iter()
+        .map(|f| LogFormat::compile(&f.name, &f.format, f.escape.as_deref() == Some("json")))
+        .collect()
+}
+
+/// Parse every entry, on as many threads as there are cores.
+fn parse_all(entries: Vec<Entry>, sniffed: &[FormatId], ctx: &ParseCtx, host: &str) -> Vec<Source> {
+    let n = entries.len();
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Entry>>> =
+        entries.into_iter().map(|e| Mutex::new(Some(e))).collect();
+    let done: Mutex<Vec<(usize, Source)>> = Mutex::new(Vec::with_capacity(n));
+    let workers = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(1)
+        .min(n.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let Some(entry) = slots[i].lock().ok().and_then(|mut s| s.take()) else {
+                        continue;
+                    };
+                    let src = parse_entry(entry, sniffed[i], ctx, host);
+                    if let Ok(mut d) = done.lock() {
+                        d.push((i, src));
+                    }
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_default();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, s)| s).collect()
+}
+
+fn parse_entry(entry: Entry, format: FormatId, ctx: &ParseCtx, host: &str) -> Source {
+    let parser = formats::lookup(format).unwrap_or(&formats::generic::Generic);
+    let mut b = SourceBuilder::with_capacity(entry.data.len() / 200);
+    match &entry.data {
+        Bytes::Mapped(m) => reclaim::with_mapped(m, || parser.parse(m, ctx, &mut b)),
+        Bytes::Owned(v) => parser.parse(v, ctx, &mut b),
+    }
+    let mut notes = entry.notes;
+    notes.append(&mut b.notes);
+    Source {
+        group: rotation::rotation_of(&entry.path).0,
+        file: entry.path,
+        host: host.to_string(),
+        format,
+        data: entry.data,
+        starts: b.starts,
+        lines: b.lines,
+        ts: b.ts,
+        sev: b.sev,
+        flags: b.flags,
+        order: None,
+        stats: b.stats,
+        zone: ZoneUsed {
+            offset: None,
+            reason: TzReason::Untimed,
+        },
+        notes,
+    }
+}
+
+/// Offset printed in the first timed line of a source whose lines carry one.
+fn offset_in(s: &Source) -> Option<Offset> {
+    let row = (0..s.len()).find(|r| s.ts[*r] != UNTIMED && s.flags[*r] & flag::ZONELESS == 0)?;
+    let raw = s.raw(row);
+    let raw = &raw[..raw.len().min(256)];
+    for i in 0..raw.len() {
+        if raw[i] == b'[' {
+            if let Some((_, used)) = timestamp::clf(&raw[i + 1..]) {
+                let z = &raw[i + 1 + used - 5..i + 1 + used];
+                return timestamp::zone(z).map(|(o, _)| Offset(o));
+            }
+            if let Some((_, Some(o), _)) = timestamp::iso(&raw[i + 1..]) {
+                return Some(Offset(o));
+            }
+        }
+        if i == 0
+            && let Some((_, Some(o), _)) = timestamp::iso(raw)
+        {
+            return Some(Offset(o));
+        }
+    }
+    None
+}
+
+/// Give zone-less times their zone: `--tz`, else the manifest's, else an offset printed by
+/// another source of the same host, else the local zone. Every source says which it got.
+fn settle_zones(sources: &mut [Source], flag_tz: Option<Offset>, manifest_tz: Option<Offset>) {
+    let same_host = sources
+        .iter()
+        .filter(|s| !matches!(s.format, FormatId::JournalJson | FormatId::JournalExport))
+        .find_map(offset_in);
+    for s in sources.iter_mut() {
+        let zoneless = s.flags.iter().any(|f| f & flag::ZONELESS != 0);
+        let timed = s.ts.iter().any(|t| *t != UNTIMED);
+        s.zone = if !timed {
+            ZoneUsed {
+                offset: None,
+                reason: TzReason::Untimed,
+            }
+        } else if !zoneless {
+            match s.format {
+                FormatId::JournalJson | FormatId::JournalExport => ZoneUsed {
+                    offset: Some(Offset::UTC),
+                    reason: TzReason::Utc,
+                },
+                _ => ZoneUsed {
+                    offset: offset_in(s),
+                    reason: TzReason::InLog,
+                },
+            }
+        } else {
+            let (offset, reason) = if let Some(o) = flag_tz {
+                (o, TzReason::Flag)
+            } else if let Some(o) = manifest_tz {
+                (o, TzReason::Manifest)
+            } else if let Some(o) = same_host {
+                (o, TzReason::SameHost)
+            } else {
+                let first = s.ts.iter().find(|t| **t != UNTIMED).copied().unwrap_or(0);
+                (local_offset(first), TzReason::Local)
+            };
+            let shift = i64::from(offset.seconds()) * MICROS_PER_SEC;
+            for (t, f) in s.ts.iter_mut().zip(&s.flags) {
+                if f & flag::ZONELESS != 0 && *t != UNTIMED {
+                    *t -= shift;
+                }
+            }
+            ZoneUsed {
+                offset: Some(offset),
+                reason,
+            }
+        };
+    }
+}
+
+/// The local zone's offset at (naive) time `t`.
+fn local_offset(t: Micros) -> Offset {
+    use chrono::{Local, Offset as _, TimeZone};
+    let secs = t.div_euclid(MICROS_PER_SEC);
+    match Local.timestamp_opt(secs, 0) {
+        chrono::LocalResult::Single(d) | chrono::LocalResult::Ambiguous(d, _) => {
+            Offset(d.offset().fix().local_minus_utc())
+        }
+        chrono::LocalResult::None => Offset::UTC,
+    }
+}
+
+/// Leading untimed records take the first time after them; count what stays untimed; keep a
+/// time-order permutation when the file is not in order.
+fn finish(s: &mut Source) {
+    if let Some(first) = s.ts.iter().position(|t| *t != UNTIMED) {
+        let t0 = s.ts[first];
+        for r in 0..first {
+            s.ts[r] = t0;
+            s.flags[r] |= flag::TIME_INHERITED;
+        }
+    }
+    s.stats.untimed = s.ts.iter().filter(|t| **t == UNTIMED).count();
+    let key = |t: Micros| if t == UNTIMED { Micros::MAX } else { t };
+    let sorted = s.ts.windows(2).all(|w| key(w[0]) <= key(w[1]));
+    if !sorted {
+        let mut perm: Vec<u32> = (0..s.ts.len() as u32).collect();
+        perm.sort_by_key(|r| key(s.ts[*r as usize]));
+        s.order = Some(perm);
+    }
+}

@@ -1,0 +1,13 @@
+//! sitrep: a terminal incident console for nginx + gunicorn + systemd.
+//!
+//! Data flows one way: [`ingest`] (bundles, files, formats) -> [`model`] (sources as columnar
+//! stores) -> [`analysis`] (the merged timeline) -> the headless commands in [`cli`].
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
+
+pub mod analysis;
+pub mod cli;
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod text;

@@ -1,0 +1,227 @@
+//! One source (one file) held as its raw bytes plus columnar arrays: no per-record `String`.
+
+use std::borrow::Cow;
+use std::ops::Deref;
+
+use super::format_id::FormatId;
+use super::severity::Severity;
+use super::time::{Micros, Offset, TzReason, UNTIMED};
+
+/// Record flags, one byte per record.
+pub mod flag {
+    /// The record's first line did not match its source's format (kept as a record anyway).
+    pub const UNPARSED: u8 = 1;
+    /// A line of the record is longer than [`super::MAX_DISPLAY_LINE`]; display truncates it.
+    pub const LONG_LINE: u8 = 2;
+    /// The record has no time of its own and took the time of the record before it.
+    pub const TIME_INHERITED: u8 = 4;
+    /// The record carries a time that was read without a zone.
+    pub const ZONELESS: u8 = 8;
+}
+
+/// Lines longer than this are kept whole but cut for display, with a marker.
+pub const MAX_DISPLAY_LINE: usize = 1 << 20;
+
+/// The raw bytes of a source: read into memory or mapped from a file.
+pub enum Bytes {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.len())
+    }
+}
+
+/// Counts `sitrep sources` reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    pub records: usize,
+    pub continuations: usize,
+    pub unparsed: usize,
+    pub untimed: usize,
+}
+
+/// The zone a source's times were read in, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneUsed {
+    pub offset: Option<Offset>,
+    pub reason: TzReason,
+}
+
+/// A parsed source. Rows are in file order; `order` is the time-order permutation when the
+/// file is not already sorted.
+#[derive(Debug)]
+pub struct Source {
+    /// Path inside the bundle (or as given), e.g. `nginx/access.log.1`.
+    pub file: String,
+    /// The rotation group this file belongs to, e.g. `nginx/access.log`.
+    pub group: String,
+    pub host: String,
+    pub format: FormatId,
+    pub data: Bytes,
+    pub starts: Vec<u64>,
+    pub lines: Vec<u32>,
+    pub ts: Vec<Micros>,
+    pub sev: Vec<Severity>,
+    pub flags: Vec<u8>,
+    pub order: Option<Vec<u32>>,
+    pub stats: SourceStats,
+    pub zone: ZoneUsed,
+    /// Messages about this source a user should see (truncated archive, bad bytes...).
+    pub notes: Vec<String>,
+}
+
+impl Source {
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Raw bytes of record `row` (file order), without its final line break.
+    pub fn raw(&self, row: usize) -> &[u8] {
+        let start = self.starts[row] as usize;
+        let end = self
+            .starts
+            .get(row + 1)
+            .map_or(self.data.len(), |e| *e as usize);
+        let mut r = &self.data[start..end];
+        while let Some((last, rest)) = r.split_last() {
+            if *last == b'\n' || *last == b'\r' {
+                r = rest;
+            } else {
+                break;
+            }
+        }
+        r
+    }
+
+    /// Row of the `i`-th record in time order.
+    pub fn row_in_time_order(&self, i: usize) -> usize {
+        match &self.order {
+            Some(p) => p[i] as usize,
+            None => i,
+        }
+    }
+
+    /// Time of the `i`-th record in time order.
+    pub fn time_at(&self, i: usize) -> Micros {
+        self.ts[self.row_in_time_order(i)]
+    }
+
+    /// Number of timed records (they come first in time order; untimed sort last).
+    pub fn timed_len(&self) -> usize {
+        self.len() - self.stats.untimed
+    }
+
+    /// First index in time order whose time is `>= t`.
+    pub fn seek(&self, t: Micros) -> usize {
+        let (mut lo, mut hi) = (0, self.timed_len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.time_at(mid) < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    pub fn first_time(&self) -> Option<Micros> {
+        (self.timed_len() > 0).then(|| self.time_at(0))
+    }
+
+    pub fn last_time(&self) -> Option<Micros> {
+        let n = self.timed_len();
+        (n > 0).then(|| self.time_at(n - 1))
+    }
+
+    /// Text of a record for people: lossy UTF-8, `\r` dropped, long lines cut with a marker.
+    pub fn text(&self, row: usize) -> Cow<'_, str> {
+        crate::ingest::formats::display_text(self.format, self.raw(row))
+    }
+}
+
+/// Builds a [`Source`]'s columns while a parser walks the bytes.
+#[derive(Debug, Default)]
+pub struct SourceBuilder {
+    pub starts: Vec<u64>,
+    pub lines: Vec<u32>,
+    pub ts: Vec<Micros>,
+    pub sev: Vec<Severity>,
+    pub flags: Vec<u8>,
+    pub stats: SourceStats,
+    pub notes: Vec<String>,
+}
+
+impl SourceBuilder {
+    pub fn with_capacity(n: usize) -> Self {
+        SourceBuilder {
+            starts: Vec::with_capacity(n),
+            lines: Vec::with_capacity(n),
+            ts: Vec::with_capacity(n),
+            sev: Vec::with_capacity(n),
+            flags: Vec::with_capacity(n),
+            ..Default::default()
+        }
+    }
+
+    /// Start a record at byte `start`, 1-based line `line`.
+    pub fn push(&mut self, start: usize, line: usize, ts: Micros, sev: Severity, flags: u8) {
+        self.starts.push(start as u64);
+        self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+        self.ts.push(ts);
+        self.sev.push(sev);
+        self.flags.push(flags);
+        self.stats.records += 1;
+        if flags & flag::UNPARSED != 0 {
+            self.stats.unparsed += 1;
+        }
+    }
+
+    /// The line at `start` belongs to the last record; a record is opened if there is none.
+    pub fn continue_last(&mut self, start: usize, line: usize, long: bool) {
+        match self.flags.last_mut() {
+            Some(f) => {
+                if long {
+                    *f |= flag::LONG_LINE;
+                }
+                self.stats.continuations += 1;
+            }
+            None => {
+                let flags = if long { flag::LONG_LINE } else { 0 };
+                self.push(start, line, UNTIMED, Severity::Info, flags)
+            }
+        }
+    }
+
+    /// Raise the last record's severity to `sev` if that is worse.
+    pub fn raise_last(&mut self, sev: Severity) {
+        if let Some(s) = self.sev.last_mut() {
+            *s = (*s).min(sev);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+}

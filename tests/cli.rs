@@ -1,0 +1,113 @@
+//! The binary as a user runs it: clear one-line errors with exit code 2, and filters.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::process::Command;
+
+fn sitrep(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sitrep"))
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .expect("run sitrep");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_missing_path_is_one_clear_line_and_exit_2() {
+    let (code, out, err) = sitrep(&["timeline", "/nonexistent/bundle"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("/nonexistent/bundle: no such file or directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_archive_is_named_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("broken.tar.gz");
+    std::fs::write(&p, b"this is not gzip at all").unwrap();
+    let (code, _, err) = sitrep(&["sources", p.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("broken.tar.gz: not a readable archive"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreadable_file_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("secret.log");
+    std::fs::write(&p, b"x\n").unwrap();
+    // A directory where a file is expected inside a path also fails to read.
+    let bad = p.join("child.log");
+    let (code, _, err) = sitrep(&["sources", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("child.log"), "{err}");
+}
+
+#[test]
+fn bad_filter_values_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.log");
+    std::fs::write(&p, b"2023/04/13 11:24:04 [error] 1#1: boom\n").unwrap();
+    let f = p.to_str().unwrap();
+    let (code, _, err) = sitrep(&["timeline", f, "--since", "yesterday-ish"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--since"), "{err}");
+    let (code, _, err) = sitrep(&["timeline", f, "--severity", "loud"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--severity"), "{err}");
+    let (code, _, err) = sitrep(&["timeline", f, "--grep", "("]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--grep"), "{err}");
+    let (code, _, err) = sitrep(&["timeline", f, "--source", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("sitrep sources"), "{err}");
+}
+
+#[test]
+fn filters_select_by_time_severity_source_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("error.log"),
+        "2023/04/13 11:24:04 [error] 1#1: *1 connect() failed (111: Connection refused) while connecting to upstream\n\
+         2023/04/13 11:25:00 [notice] 1#1: signal process started\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("access.log"),
+        "10.0.0.1 - - [13/Apr/2023:11:24:04 +0000] \"GET / HTTP/1.1\" 502 166 \"-\" \"curl\"\n\
+         10.0.0.1 - - [13/Apr/2023:11:26:00 +0000] \"GET / HTTP/1.1\" 200 16 \"-\" \"curl\"\n",
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let lines = |args: &[&str]| {
+        let mut a = vec!["timeline", d, "--format", "json"];
+        a.extend_from_slice(args);
+        let (code, out, err) = sitrep(&a);
+        assert_eq!(code, 0, "{err}");
+        out.lines().map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&[]).len(), 4);
+    assert_eq!(lines(&["--severity", "error+"]).len(), 2);
+    assert_eq!(lines(&["--source", "nginx-access"]).len(), 2);
+    assert_eq!(lines(&["--grep", "Connection refused"]).len(), 1);
+    assert_eq!(lines(&["--since", "2023-04-13T11:25:00Z"]).len(), 2);
+    assert_eq!(lines(&["--since", "-1m"]).len(), 2);
+    assert_eq!(lines(&["--until", "2023-04-13T11:24:05Z"]).len(), 2);
+    let first: serde_json::Value = serde_json::from_str(&lines(&[])[0]).unwrap();
+    assert_eq!(first["ts"], "2023-04-13T11:24:04.000000Z");
+    assert_eq!(first["source"], "nginx-access");
+    assert_eq!(first["line"], 1);
+    let (_, count, _) = sitrep(&["timeline", d, "--count"]);
+    assert!(count.contains("4  total"), "{count}");
+}
