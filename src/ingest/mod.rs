@@ -236,24 +236,20 @@ fn parse_entry(entry: Entry, format: FormatId, ctx: &ParseCtx, host: &str) -> So
     }
 }
 
-/// Offset printed in the first timed line of a source whose lines carry one.
+/// Offset printed in the first timed line of a source whose lines carry one: a CLF time
+/// (`[13/Apr/2023:11:24:04 +0000]`) or an ISO 8601 time with a zone, wherever it stands.
 fn offset_in(s: &Source) -> Option<Offset> {
     let row = (0..s.len()).find(|r| s.ts[*r] != UNTIMED && s.flags[*r] & flag::ZONELESS == 0)?;
     let raw = s.raw(row);
-    let raw = &raw[..raw.len().min(256)];
+    let raw = &raw[..raw.len().min(512)];
     for i in 0..raw.len() {
-        if raw[i] == b'[' {
-            if let Some((_, used)) = timestamp::clf(&raw[i + 1..]) {
-                let z = &raw[i + 1 + used - 5..i + 1 + used];
-                return timestamp::zone(z).map(|(o, _)| Offset(o));
-            }
-            if let Some((_, Some(o), _)) = timestamp::iso(&raw[i + 1..]) {
-                return Some(Offset(o));
-            }
+        if i > 0 && raw[i - 1].is_ascii_digit() || !raw[i].is_ascii_digit() {
+            continue;
         }
-        if i == 0
-            && let Some((_, Some(o), _)) = timestamp::iso(raw)
-        {
+        if let Some((_, used)) = timestamp::clf(&raw[i..]) {
+            return timestamp::zone(&raw[i + used - 5..i + used]).map(|(o, _)| Offset(o));
+        }
+        if let Some((_, Some(o), _)) = timestamp::iso(&raw[i..]) {
             return Some(Offset(o));
         }
     }

@@ -216,10 +216,14 @@ impl Format for JournalExport {
         while pos < raw.len() {
             let (fields, next) = read_entry(raw, pos);
             if !fields.is_empty() {
-                if !out.is_empty() {
+                if out.is_empty() {
+                    out.push_str(&entry_text(&fields));
+                } else {
+                    // Entries joined into one record show the writer once.
                     out.push('\n');
+                    let msg = get(&fields, b"MESSAGE").unwrap_or_default();
+                    out.push_str(&String::from_utf8_lossy(msg));
                 }
-                out.push_str(&entry_text(&fields));
             }
             if next <= pos {
                 break;

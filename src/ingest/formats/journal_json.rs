@@ -248,8 +248,11 @@ impl Format for JournalJson {
             let Ok(Value::Object(o)) = v else {
                 return None;
             };
+            // Entries joined into one record (a traceback) show the writer once.
             if !out.is_empty() {
                 out.push('\n');
+                out.push_str(&field_text(o.get("MESSAGE")));
+                continue;
             }
             let ident = o
                 .get("SYSLOG_IDENTIFIER")

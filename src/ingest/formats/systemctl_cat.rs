@@ -83,7 +83,24 @@ const SECTIONS: &[&[u8]] = &[
 fn file_header(line: &[u8]) -> Option<&[u8]> {
     let path = line.strip_prefix(b"# /")?;
     let last = path.rsplit(|b| *b == b'/').next().unwrap_or(path);
-    let ok = !path.iter().any(u8::is_ascii_whitespace) && last.contains(&b'.');
+    // Unit files and drop-ins (`*.d/*.conf`), not any commented path (`# /etc/app/x.conf.py`).
+    let suffix = last.rsplit(|b| *b == b'.').next().unwrap_or_default();
+    let unit_like = matches!(
+        suffix,
+        b"service"
+            | b"socket"
+            | b"timer"
+            | b"target"
+            | b"mount"
+            | b"automount"
+            | b"path"
+            | b"slice"
+            | b"scope"
+            | b"swap"
+            | b"device"
+            | b"conf"
+    );
+    let ok = !path.iter().any(u8::is_ascii_whitespace) && unit_like;
     ok.then_some(&line[2..])
 }
 
