@@ -157,6 +157,7 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
         origin: files.name,
         captured_at: manifest.captured_at(),
         cpus: manifest.cpus,
+        parse_ctx: ctx,
     });
     incident.sources.extend(sources);
     incident.notes.extend(notes);

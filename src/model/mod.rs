@@ -15,6 +15,8 @@ pub struct Host {
     pub origin: String,
     pub captured_at: Option<time::Micros>,
     pub cpus: Option<u32>,
+    /// What the host's files were parsed with (year, `log_format`s from its `nginx -T`).
+    pub parse_ctx: crate::ingest::formats::ParseCtx,
 }
 
 /// Everything loaded: hosts, their sources, and what went wrong on the way.
@@ -24,4 +26,23 @@ pub struct Incident {
     pub sources: Vec<Source>,
     /// Messages for the user: refused entries, truncated archives, a bad manifest.
     pub notes: Vec<String>,
+}
+
+impl Incident {
+    /// The parsed fields of record `row` of source `source`, read now.
+    pub fn fields(&self, source: usize, row: usize) -> Vec<(String, String)> {
+        let s = &self.sources[source];
+        let Some(format) = crate::ingest::formats::lookup(s.format) else {
+            return Vec::new();
+        };
+        let ctx = self
+            .hosts
+            .iter()
+            .find(|h| h.name == s.host)
+            .map(|h| &h.parse_ctx);
+        match ctx {
+            Some(ctx) => format.fields(s.raw(row), ctx),
+            None => format.fields(s.raw(row), &Default::default()),
+        }
+    }
 }

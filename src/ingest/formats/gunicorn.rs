@@ -3,7 +3,7 @@
 //! log (`--access-logfile`, combined-like by default) is read when the file is named for gunicorn.
 
 use crate::ingest::formats::nginx_access::bare_request_status;
-use crate::ingest::formats::{Format, Head, Line, ParseCtx, parse_lines, sniff_lines};
+use crate::ingest::formats::{Format, Head, Line, ParseCtx, field, parse_lines, sniff_lines};
 use crate::ingest::multiline::starts_traceback;
 use crate::ingest::timestamp;
 use crate::model::format_id::FormatId;
@@ -80,6 +80,23 @@ impl Format for Gunicorn {
         });
     }
 
+    fn fields(&self, raw: &[u8], _ctx: &ParseCtx) -> Vec<(String, String)> {
+        let first = raw.split(|c| *c == b'\n').next().unwrap_or_default();
+        let first = crate::ingest::formats::trim_cr(first);
+        let Some((_, _, level, msg)) = parse_line(first) else {
+            return Vec::new();
+        };
+        let pid = first
+            .split(|c| *c == b'[' || *c == b']')
+            .nth(3)
+            .unwrap_or_default();
+        vec![
+            field("pid", pid),
+            field("level", level.as_str().as_bytes()),
+            field("message", msg),
+        ]
+    }
+
     fn samples(&self) -> &'static [&'static str] {
         &[
             "[2023-04-13 11:19:27 +0000] [788984] [INFO] Starting gunicorn 20.1.0\n\
@@ -108,6 +125,12 @@ mod tests {
         assert_eq!(b.sev[4], Severity::Error);
         assert_eq!(b.sev[5], Severity::Crit);
         assert_eq!(b.lines[5], 10);
+        let f = Gunicorn.fields(
+            b"[2023-04-13 11:24:34 +0000] [788984] [CRITICAL] WORKER TIMEOUT (pid:788990)",
+            &ParseCtx::default(),
+        );
+        assert_eq!(f[0], ("pid".to_string(), "788984".to_string()));
+        assert_eq!(f[2].1, "WORKER TIMEOUT (pid:788990)");
     }
 
     #[test]

@@ -242,6 +242,32 @@ impl Format for JournalJson {
         ]
     }
 
+    /// The first entry's fields, named as sitrep shows them first (unit, identifier, pid,
+    /// priority, host, cursor), then every journal field under its own name.
+    fn fields(&self, raw: &[u8], _ctx: &ParseCtx) -> Vec<(String, String)> {
+        let Some(Ok(Value::Object(o))) = serde_json::Deserializer::from_slice(raw)
+            .into_iter::<Value>()
+            .next()
+        else {
+            return Vec::new();
+        };
+        let mut v = Vec::new();
+        for (name, keys) in [
+            ("unit", &["_SYSTEMD_UNIT", "UNIT", "USER_UNIT"][..]),
+            ("identifier", &["SYSLOG_IDENTIFIER", "_COMM"][..]),
+            ("pid", &["_PID", "SYSLOG_PID"][..]),
+            ("priority", &["PRIORITY"][..]),
+            ("host", &["_HOSTNAME"][..]),
+            ("cursor", &["__CURSOR"][..]),
+        ] {
+            if let Some(val) = keys.iter().find_map(|k| o.get(*k)) {
+                v.push((name.to_string(), field_text(Some(val))));
+            }
+        }
+        v.extend(o.iter().map(|(k, val)| (k.clone(), field_text(Some(val)))));
+        v
+    }
+
     fn render(&self, raw: &[u8]) -> Option<String> {
         let mut out = String::new();
         for v in serde_json::Deserializer::from_slice(raw).into_iter::<Value>() {
@@ -308,6 +334,10 @@ mod tests {
         let last = &data[b.starts[2] as usize..];
         let text = JournalJson.render(last.trim_ascii_end()).unwrap();
         assert_eq!(text, "app[42]: \u{1b}[31mred\u{1b}[0m");
+        let f = JournalJson.fields(&data[..b.starts[1] as usize], &ParseCtx::default());
+        assert_eq!(f[0], ("unit".to_string(), "gunicorn.service".to_string()));
+        assert_eq!(f[1], ("identifier".to_string(), "gunicorn".to_string()));
+        assert_eq!(f[2], ("pid".to_string(), "788990".to_string()));
     }
 
     #[test]

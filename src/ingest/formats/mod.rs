@@ -116,6 +116,18 @@ pub trait Format: Sync {
     fn render(&self, _raw: &[u8]) -> Option<String> {
         None
     }
+    /// The parsed fields of one record (name, value), read on demand for display and queries.
+    fn fields(&self, _raw: &[u8], _ctx: &ParseCtx) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// `(name, value)` pairs with lossy UTF-8 values.
+pub fn field(name: &str, value: &[u8]) -> (String, String) {
+    (
+        name.to_string(),
+        String::from_utf8_lossy(value).into_owned(),
+    )
 }
 
 pub fn lookup(id: FormatId) -> Option<&'static dyn Format> {

@@ -5,7 +5,7 @@
 
 use crate::ingest::formats::journal_short::parse_syslog;
 use crate::ingest::formats::nginx_log_format::{LogFormat, Var};
-use crate::ingest::formats::{Format, Head, Line, ParseCtx, parse_lines, sniff_lines};
+use crate::ingest::formats::{Format, Head, Line, ParseCtx, field, parse_lines, sniff_lines};
 use crate::ingest::level_guess;
 use crate::ingest::timestamp;
 use crate::model::format_id::FormatId;
@@ -209,6 +209,29 @@ impl Format for NginxAccess {
         parse_lines(data, out, |line, _| sc.scan(line, ctx));
     }
 
+    /// The variables of the format that matches the line (the host's `log_format`s first),
+    /// or the keys of a JSON line.
+    fn fields(&self, raw: &[u8], ctx: &ParseCtx) -> Vec<(String, String)> {
+        let line = crate::ingest::formats::trim_cr(raw);
+        for f in formats(ctx) {
+            if let Some(caps) = f.captures(line) {
+                let mut v = vec![("log_format".to_string(), f.name.clone())];
+                v.extend(caps.iter().map(|(var, val)| field(&var.field_name(), val)));
+                return v;
+            }
+        }
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
+            Ok(m) => m
+                .into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     fn samples(&self) -> &'static [&'static str] {
         &[
             "192.168.1.20 - - [13/Apr/2023:11:24:04 +0000] \"GET / HTTP/1.1\" 502 166 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n\
@@ -253,6 +276,12 @@ mod tests {
         assert_eq!(b.stats.unparsed, 0);
         assert_eq!(format_utc(b.ts[0]), "2023-04-13T11:24:04.500000Z");
         assert_eq!(b.sev[0], Severity::Error);
+        let f = NginxAccess.fields(b"10.0.0.1|1681385044.500|504|GET / HTTP/1.1", &ctx);
+        assert_eq!(f[0], ("log_format".to_string(), "main".to_string()));
+        assert!(
+            f.contains(&("status".to_string(), "504".to_string())),
+            "{f:?}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! server: ..., request: "...", upstream: "...", host: "..."`. The time has no zone: it is the
 //! host's local time, applied by the loader.
 
-use crate::ingest::formats::{Format, Head, Line, ParseCtx, parse_lines, sniff_lines};
+use crate::ingest::formats::{Format, Head, Line, ParseCtx, field, parse_lines, sniff_lines};
 use crate::ingest::timestamp;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
@@ -123,6 +123,28 @@ impl Format for NginxError {
         parse_lines(data, out, |line, _| scan(line));
     }
 
+    fn fields(&self, raw: &[u8], _ctx: &ParseCtx) -> Vec<(String, String)> {
+        let first = raw.split(|c| *c == b'\n').next().unwrap_or_default();
+        let Some(e) = parse_line(crate::ingest::formats::trim_cr(first)) else {
+            return Vec::new();
+        };
+        let mut v = vec![
+            field("level", e.level.as_str().as_bytes()),
+            field("pid", e.pid),
+            field("tid", e.tid),
+        ];
+        if let Some(cid) = e.cid {
+            v.push(field("connection", cid));
+        }
+        v.push(field("message", e.message));
+        v.extend(
+            e.context
+                .iter()
+                .map(|(k, val)| field(&String::from_utf8_lossy(k), val)),
+        );
+        v
+    }
+
     fn samples(&self) -> &'static [&'static str] {
         &[
             "2023/04/13 11:24:04 [error] 789202#789202: *14 connect() failed (111: Connection refused) while connecting to upstream, client: 192.168.1.20, server: app.example.org, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8000/\", host: \"app.example.org\"\n\
@@ -160,6 +182,12 @@ mod tests {
         assert_eq!(get(b"request"), Some(&b"GET / HTTP/1.1"[..]));
         assert_eq!(get(b"host"), Some(&b"app.example.org"[..]));
         assert_eq!(e.context.len(), 5);
+        let f = NginxError.fields(sample.as_bytes(), &ParseCtx::default());
+        assert!(f.contains(&("connection".into(), "14".into())), "{f:?}");
+        assert!(
+            f.contains(&("upstream".into(), "http://127.0.0.1:8000/".into())),
+            "{f:?}"
+        );
     }
 
     #[test]

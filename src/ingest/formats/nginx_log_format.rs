@@ -1,8 +1,6 @@
 //! nginx `log_format` directives compiled into a matcher: the format string becomes a list of
 //! literal runs and variables, and a line is walked against it without regex.
 
-use memchr::memmem;
-
 /// A variable of a `log_format` string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Var {
@@ -176,7 +174,7 @@ impl LogFormat {
                         {
                             memchr::memrchr(next[0], rest)
                         }
-                        Some(Item::Lit(next)) => memmem::find(rest, next),
+                        Some(Item::Lit(next)) => find_literal(rest, next),
                         Some(Item::Var(_)) => Some(up_to_space()),
                         None if self.allow_trailing => Some(up_to_space()),
                         None => Some(rest.len()),
@@ -200,6 +198,21 @@ impl LogFormat {
         self.walk(line, |v, value| out.push((v, value)))
             .then_some(out)
     }
+}
+
+/// First occurrence of a short literal: the literals of log formats are a few bytes, for
+/// which scanning for the first byte and comparing beats building a substring searcher.
+fn find_literal(hay: &[u8], lit: &[u8]) -> Option<usize> {
+    let (&first, rest) = lit.split_first()?;
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(first, &hay[from..]) {
+        let at = from + i;
+        if hay[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Cheap checks that keep a format from matching a line of another shape.
