@@ -10,6 +10,7 @@ use std::process::Command;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use sitrep::ingest::bundle::Limits;
 use sitrep::ingest::{LoadOptions, load};
 use sitrep::model::Incident;
 use sitrep::model::format_id::FormatId;
@@ -124,6 +125,38 @@ fn every_file_is_kept_and_every_problem_said() {
     let j = source(&inc, "journal/journal.json");
     assert_eq!((j.len(), j.stats.unparsed), (3, 1));
     assert_ne!(j.flags[1] & flag::UNPARSED, 0);
+}
+
+#[test]
+fn decompression_is_bounded_and_the_cut_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bomb");
+    std::fs::create_dir_all(&dir).unwrap();
+    // 64 MiB of one repeated line compresses to a few hundred KiB.
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let line = b"[2023-04-13 11:24:05 +0000] [901] [INFO] again and again\n";
+    for _ in 0..(64 << 20) / line.len() {
+        gz.write_all(line).unwrap();
+    }
+    std::fs::write(dir.join("gunicorn.log.1.gz"), gz.finish().unwrap()).unwrap();
+    let opts = LoadOptions {
+        limits: Limits {
+            max_file: 1 << 20,
+            max_total: 4 << 20,
+        },
+        ..LoadOptions::default()
+    };
+    let inc = load(&[dir], &opts).unwrap();
+    let s = &inc.sources[0];
+    assert!(s.data.len() <= 1 << 20);
+    assert!(s.len() > 1000);
+    assert!(
+        inc.notes
+            .iter()
+            .any(|n| n.contains("passed the limit of 1048576 bytes")),
+        "{:?}",
+        inc.notes
+    );
 }
 
 #[test]

@@ -39,7 +39,7 @@ impl Timeline {
                 heap.push(Reverse((s.time_at(pos[i]), i)));
             }
         }
-        while let Some(Reverse((t, i))) = heap.pop() {
+        while let Some(Reverse((_, i))) = heap.pop() {
             let s = &sources[i];
             // Take every record of this source up to the next head's time in one run.
             let limit = heap.peek().map(|Reverse((t2, j))| (*t2, *j));
@@ -64,7 +64,6 @@ impl Timeline {
                     break;
                 }
             }
-            let _ = t;
         }
         Timeline { entries, times }
     }

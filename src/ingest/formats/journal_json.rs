@@ -14,7 +14,7 @@ use crate::ingest::multiline::Traceback;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::source::{MAX_DISPLAY_LINE, SourceBuilder, flag};
-use crate::model::time::{Micros, UNTIMED};
+use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED};
 
 pub struct JournalJson;
 
@@ -194,7 +194,13 @@ impl Format for JournalJson {
             let pid = string_value(obj, &keys.pid).unwrap_or_default();
             let ident = string_value(obj, &keys.ident).unwrap_or_default();
             let msg = message_head(obj, &keys);
-            let same_writer = !pid.is_empty() && last_writer.0 == pid && last_writer.1 == ident;
+            // Lines of one message arrive together: same process, within a second.
+            let close = out
+                .ts
+                .last()
+                .is_some_and(|t| ts.abs_diff(*t) <= MICROS_PER_SEC.unsigned_abs());
+            let same_writer =
+                close && !pid.is_empty() && last_writer.0 == pid && last_writer.1 == ident;
             if same_writer && tb.continues(&msg) {
                 out.continue_last(start, line, long);
                 out.stats.continuations += count - 1;

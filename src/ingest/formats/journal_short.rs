@@ -315,11 +315,7 @@ mod tests {
     use crate::model::time::format_utc;
 
     fn ctx() -> ParseCtx {
-        ParseCtx {
-            year: 2023,
-            month: 4,
-            ..ParseCtx::default()
-        }
+        ParseCtx::captured_in(2023, 4)
     }
 
     #[test]

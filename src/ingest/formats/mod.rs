@@ -75,6 +75,17 @@ impl Default for ParseCtx {
     }
 }
 
+impl ParseCtx {
+    /// A context for a capture taken in `month` of `year`.
+    pub fn captured_in(year: i32, month: u32) -> ParseCtx {
+        ParseCtx {
+            year,
+            month,
+            ..ParseCtx::default()
+        }
+    }
+}
+
 /// The first lines of a file and its name: what sniffing looks at.
 pub struct Head<'a> {
     pub name: &'a str,
@@ -274,14 +285,6 @@ mod tests {
     use super::*;
     use crate::ingest::sniff::sniff;
 
-    fn sample_ctx() -> ParseCtx {
-        ParseCtx {
-            year: 2023,
-            month: 4,
-            ..ParseCtx::default()
-        }
-    }
-
     #[test]
     fn every_sample_is_recognised_as_its_own_format_and_fully_parsed() {
         for format in REGISTRY
@@ -304,7 +307,7 @@ mod tests {
                         format.id()
                     );
                 }
-                let b = parse_str(*format, sample, &sample_ctx());
+                let b = parse_str(*format, sample, &ParseCtx::captured_in(2023, 4));
                 assert!(
                     b.stats.records > 0,
                     "{}: no record from\n{sample}",

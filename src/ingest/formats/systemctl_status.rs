@@ -454,11 +454,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ctx() -> ParseCtx {
-        ParseCtx {
-            year: 2023,
-            month: 4,
-            ..ParseCtx::default()
-        }
+        ParseCtx::captured_in(2023, 4)
     }
 
     #[test]
