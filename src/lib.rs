@@ -1,7 +1,8 @@
 //! sitrep: a terminal incident console for nginx + gunicorn + systemd.
 //!
 //! Data flows one way: [`ingest`] (bundles, files, formats) -> [`model`] (sources as columnar
-//! stores) -> [`analysis`] (the merged timeline) -> the headless commands in [`cli`].
+//! stores) -> [`analysis`] (the merged timeline) -> the console in [`ui`] and the headless
+//! commands in [`cli`].
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
 
@@ -11,3 +12,4 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod text;
+pub mod ui;

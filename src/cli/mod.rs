@@ -52,6 +52,13 @@ enum Command {
     },
     /// All sources merged into one timeline.
     Timeline(timeline::Args),
+    /// Open bundles in the console.
+    Replay {
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Open the built-in flagship incident (I-1: the socket nobody listened to) in the console.
+    Demo,
 }
 
 /// A failure the user must act on; printed as one line, exit code 2.
@@ -88,6 +95,26 @@ fn print_notes(incident: &Incident) {
     }
 }
 
+/// Open the console on a loaded incident; needs a terminal.
+fn console(incident: Incident) -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Failure(
+            "the console needs a terminal; for scripts use `sitrep timeline` or `sitrep sources`"
+                .into(),
+        ));
+    }
+    if incident.sources.is_empty() {
+        return Err(Failure(
+            "nothing to show: no log files were found there".into(),
+        ));
+    }
+    print_notes(&incident);
+    let theme = crate::ui::theme::Theme::default_for_env();
+    crate::ui::tui::run(crate::ui::app::App::new(incident), &theme)?;
+    Ok(())
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
@@ -98,6 +125,11 @@ pub fn main() -> ExitCode {
             sources::print(&inc, format, &mut out).map_err(Failure::from)
         }),
         Command::Timeline(args) => timeline::run(&args, &mut out),
+        Command::Replay { input } => load_input(&input).and_then(console),
+        Command::Demo => console(crate::ingest::load_files(
+            crate::ingest::demo::bundle(),
+            &LoadOptions::default(),
+        )),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::from));
     match result {

@@ -1,6 +1,7 @@
 //! From paths to an [`Incident`]: read bundles, sniff each file, parse, settle zones.
 
 pub mod bundle;
+pub mod demo;
 pub mod formats;
 pub mod level_guess;
 pub mod manifest;
@@ -101,6 +102,13 @@ fn parse_ctx(captured: Option<Micros>) -> ParseCtx {
         day_start: days * 86_400 * MICROS_PER_SEC,
         log_formats: Vec::new(),
     }
+}
+
+/// Load one bundle already in memory (the embedded demo, lessons).
+pub fn load_files(files: BundleFiles, opts: &LoadOptions) -> Incident {
+    let mut incident = Incident::default();
+    load_bundle(files, opts, &mut incident);
+    incident
 }
 
 fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incident) {

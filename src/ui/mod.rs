@@ -1,0 +1,121 @@
+//! The terminal console: state and update in [`app`], keys in [`action`], panes in [`panes`],
+//! terminal modes in [`tui`]. Drawing reads the state and never parses.
+
+pub mod action;
+pub mod app;
+pub mod panes;
+pub mod theme;
+pub mod tui;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs};
+
+use action::KEYMAP;
+use app::App;
+use theme::Theme;
+
+/// Below this the console cannot show anything useful.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+fn header(app: &App, theme: &Theme) -> Line<'static> {
+    let hosts: Vec<&str> = app.incident.hosts.iter().map(|h| h.name.as_str()).collect();
+    Line::from(vec![
+        Span::raw(format!(" sitrep │ {} │ replay │ ", hosts.join(", "))),
+        Span::raw(format!(
+            "cursor {} UTC",
+            crate::model::time::format_utc(app.cursor)
+        )),
+        Span::raw(format!(" │ {} errors ", app.errors)),
+    ])
+    .style(theme.header())
+}
+
+fn footer(theme: &Theme) -> Line<'static> {
+    let mut spans = vec![];
+    for b in KEYMAP.iter().filter(|b| b.footer) {
+        spans.push(Span::styled(format!(" {} ", b.keys), theme.title(true)));
+        spans.push(Span::styled(format!("{} ", b.help), theme.muted()));
+    }
+    Line::from(spans)
+}
+
+/// Draw the whole screen.
+pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "sitrep needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {}x{}. Enlarge it, or press q.",
+            area.width, area.height
+        );
+        f.render_widget(
+            Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(header(app, theme)), head);
+    f.render_widget(Paragraph::new(footer(theme)), foot);
+    app.page = usize::from(body.height.saturating_sub(4)).max(1);
+    if app.zoom {
+        panes::list::draw(f, body, app, app.focus, theme);
+    } else if area.width >= 160 && area.height >= 40 {
+        grid(f, body, app, theme);
+    } else {
+        compact(f, body, app, theme);
+    }
+    if app.help {
+        panes::help::draw(f, area, theme);
+    }
+}
+
+/// Wide screens: the timeline and the detail side by side, the per-kind panes below.
+fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
+    let [timeline, detail] =
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
+    panes::list::draw(f, timeline, app, 0, theme);
+    panes::detail::draw(f, detail, app, theme);
+    let others = app.lists.len() - 1;
+    if others > 0 {
+        let cols =
+            Layout::horizontal(vec![Constraint::Ratio(1, others as u32); others]).split(bottom);
+        for (i, r) in cols.iter().enumerate() {
+            panes::list::draw(f, *r, app, i + 1, theme);
+        }
+    }
+}
+
+/// Small screens: tabs, the focused pane, and the detail of its record below.
+fn compact(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
+    let [tabs, main, detail] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(body.height / 3),
+    ])
+    .areas(body);
+    let titles: Vec<String> = app
+        .lists
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{} {}", i + 1, p.kind.title()))
+        .collect();
+    f.render_widget(
+        Tabs::new(titles)
+            .select(app.focus)
+            .highlight_style(theme.selection())
+            .style(theme.muted()),
+        tabs,
+    );
+    panes::list::draw(f, main, app, app.focus, theme);
+    panes::detail::draw(f, detail, app, theme);
+}

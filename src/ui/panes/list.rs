@@ -1,0 +1,270 @@
+//! The record lists: the merged timeline (with its histogram) and the per-kind panes, each
+//! with columns laid out for its kind. Only visible rows are read and formatted.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::model::Incident;
+use crate::model::format_id::FormatId;
+use crate::model::time::{MICROS_PER_SEC, Micros};
+use crate::text::sanitize;
+use crate::ui::app::{App, ListKind, ListPane};
+use crate::ui::theme::Theme;
+
+/// Short tag of a source's format for the timeline's source column.
+pub fn tag(f: FormatId) -> &'static str {
+    match f {
+        FormatId::NginxAccess => "access",
+        FormatId::NginxError => "error",
+        FormatId::JournalJson
+        | FormatId::JournalExport
+        | FormatId::JournalShort
+        | FormatId::JournalShortIso
+        | FormatId::JournalShortPrecise => "journal",
+        FormatId::Gunicorn => "gunicorn",
+        FormatId::CfLogs => "cf",
+        FormatId::PythonLogging => "app",
+        FormatId::SystemctlStatus => "status",
+        _ => "other",
+    }
+}
+
+/// `11:24:04.123` of a UTC time.
+pub fn clock(t: Micros) -> String {
+    let secs = t.div_euclid(MICROS_PER_SEC);
+    let ms = t.rem_euclid(MICROS_PER_SEC) / 1000;
+    let sod = secs.rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}.{ms:03}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// The first line of a record's text, made safe and cut to `width` characters.
+fn first_line(text: &str, width: usize) -> String {
+    let line = text
+        .split('\n')
+        .next()
+        .unwrap_or_default()
+        .replace('\t', "    ");
+    let safe = sanitize(&line);
+    safe.chars().take(width).collect()
+}
+
+fn field<'a>(fields: &'a [(String, String)], names: &[&str]) -> &'a str {
+    names
+        .iter()
+        .find_map(|n| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()))
+        .unwrap_or("-")
+}
+
+/// The columns of one row, by pane kind.
+fn row_spans(
+    app: &App,
+    kind: ListKind,
+    source: usize,
+    row: usize,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let inc: &Incident = &app.incident;
+    let s = &inc.sources[source];
+    let sev = s.sev[row];
+    let time = Span::styled(clock(s.ts[row]), theme.muted());
+    let sev_style = theme.severity(sev);
+    let rest = width.saturating_sub(13);
+    match kind {
+        ListKind::Timeline => {
+            let host = if inc.hosts.len() > 1 {
+                format!("{} ", s.host)
+            } else {
+                String::new()
+            };
+            let t = format!("{host}{:<8} ", tag(s.format));
+            let room = rest.saturating_sub(t.chars().count());
+            vec![
+                time,
+                Span::raw(" "),
+                Span::styled(t, theme.muted()),
+                Span::styled(first_line(&s.text(row), room), sev_style),
+            ]
+        }
+        ListKind::Access => {
+            let f = inc.fields(source, row);
+            let request = field(&f, &["request"]);
+            let mut parts = request.splitn(3, ' ');
+            let method = parts.next().unwrap_or("-");
+            let path = parts.next().unwrap_or("-");
+            let status = field(&f, &["status"]);
+            let upstream = field(
+                &f,
+                &["upstream_time", "upstream_response_time", "request_time"],
+            );
+            let client = field(&f, &["client", "remote_addr"]);
+            let fixed = format!("{status:>3} {method:<6} ");
+            let tail = format!(" {upstream:>7} {client}");
+            let room = rest
+                .saturating_sub(fixed.chars().count() + tail.chars().count())
+                .max(8);
+            let path = sanitize(path);
+            vec![
+                time,
+                Span::raw(" "),
+                Span::styled(fixed, sev_style),
+                Span::raw(format!(
+                    "{:<room$}",
+                    path.chars().take(room).collect::<String>()
+                )),
+                Span::styled(first_line(&tail, 40), theme.muted()),
+            ]
+        }
+        ListKind::Error => {
+            let f = inc.fields(source, row);
+            let level = field(&f, &["level"]);
+            let msg = field(&f, &["message"]);
+            let up = field(&f, &["upstream"]);
+            let text = if up == "-" {
+                msg.to_string()
+            } else {
+                format!("{msg} -> {up}")
+            };
+            vec![
+                time,
+                Span::raw(" "),
+                Span::styled(format!("{level:<6} "), sev_style),
+                Span::styled(first_line(&text, rest.saturating_sub(7)), sev_style),
+            ]
+        }
+        ListKind::Journal => {
+            let f = inc.fields(source, row);
+            let unit = field(&f, &["unit"]);
+            let pid = field(&f, &["pid"]);
+            let text = s.text(row);
+            let msg = text.split_once(": ").map_or(text.as_ref(), |(_, m)| m);
+            let unit = first_line(unit, 18);
+            vec![
+                time,
+                Span::raw(" "),
+                Span::styled(format!("{unit:<18} {pid:>7} "), theme.muted()),
+                Span::styled(first_line(msg, rest.saturating_sub(27)), sev_style),
+            ]
+        }
+    }
+}
+
+/// Records per bucket across `width` columns, errors separately: (all, errors).
+fn histogram(pane: &ListPane, app: &App, width: usize) -> (Vec<usize>, Vec<usize>, Micros, Micros) {
+    let r = &pane.records;
+    let (mut all, mut err) = (vec![0; width], vec![0; width]);
+    if r.is_empty() || width == 0 {
+        return (all, err, 0, 0);
+    }
+    let (t0, t1) = (r.time(0), r.time(r.len() - 1));
+    let span = (t1 - t0).max(1);
+    for b in 0..width {
+        let lo = t0 + span * b as i64 / width as i64;
+        let hi = if b + 1 == width {
+            t1 + 1
+        } else {
+            t0 + span * (b as i64 + 1) / width as i64
+        };
+        let (i, j) = (r.seek(lo), r.seek(hi));
+        all[b] = j - i;
+        err[b] = (i..j)
+            .filter(|k| {
+                let e = r.entries[*k];
+                app.incident.sources[e.source as usize].sev[e.row as usize]
+                    <= crate::model::severity::Severity::Error
+            })
+            .count();
+    }
+    (all, err, t0, span)
+}
+
+fn histogram_line(pane: &ListPane, app: &App, width: usize, theme: &Theme) -> Line<'static> {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let (all, err, t0, span) = histogram(pane, app, width);
+    let max = all.iter().copied().max().unwrap_or(0).max(1);
+    let cursor_bucket = (((app.cursor - t0) as i128 * width as i128) / span.max(1) as i128)
+        .clamp(0, width.saturating_sub(1) as i128) as usize;
+    let spans = (0..width)
+        .map(|b| {
+            let c = if all[b] == 0 {
+                ' '
+            } else {
+                BARS[(all[b] * 7).div_ceil(max).min(7)]
+            };
+            let style = if b == cursor_bucket {
+                theme.histogram(true)
+            } else if err[b] > 0 {
+                theme.severity(crate::model::severity::Severity::Error)
+            } else {
+                theme.histogram(false)
+            };
+            Span::styled(c.to_string(), style)
+        })
+        .collect::<Vec<_>>();
+    Line::from(spans)
+}
+
+/// Draw list pane `index` of the app into `area`.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
+    let pane = &app.lists[index];
+    let focused = index == app.focus;
+    let title = format!(
+        " {} {} ({}) ",
+        index + 1,
+        pane.kind.title(),
+        pane.records.len()
+    );
+    let block = Block::bordered()
+        .border_style(theme.block(focused))
+        .title(Span::styled(title, theme.title(focused)));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let width = usize::from(inner.width);
+    let mut lines: Vec<Line> = Vec::new();
+    if pane.kind == ListKind::Timeline && inner.height > 3 {
+        lines.push(histogram_line(pane, app, width, theme));
+    }
+    let rows = usize::from(inner.height) - lines.len();
+    let n = pane.records.len();
+    if n == 0 {
+        lines.push(Line::styled("no records of this kind", theme.muted()));
+    }
+    // Keep the selection in view, a third from the top.
+    let first = pane
+        .selected
+        .saturating_sub(rows / 3)
+        .min(n.saturating_sub(rows));
+    for i in first..(first + rows).min(n) {
+        let e = pane.records.entries[i];
+        let spans = row_spans(
+            app,
+            pane.kind,
+            e.source as usize,
+            e.row as usize,
+            width,
+            theme,
+        );
+        let mut line = Line::from(spans);
+        if i == pane.selected {
+            let style = if focused {
+                theme.selection()
+            } else {
+                theme.aligned()
+            };
+            line = line.style(style);
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines).style(Style::default()), inner);
+}

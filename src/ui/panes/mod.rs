@@ -1,0 +1,5 @@
+//! One file per pane. Each draws itself from the app state into the area it is given.
+
+pub mod detail;
+pub mod help;
+pub mod list;

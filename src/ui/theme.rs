@@ -1,0 +1,212 @@
+//! Styles named for what they show, read from `themes/*.toml` (compiled in). `NO_COLOR`
+//! drops every colour and keeps only bold and reverse video.
+
+use std::str::FromStr;
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+
+use crate::model::severity::Severity;
+
+pub const DEFAULT: &str = include_str!("../../themes/default.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeverityColors {
+    emerg: String,
+    alert: String,
+    crit: String,
+    error: String,
+    warn: String,
+    notice: String,
+    info: String,
+    debug: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UiColors {
+    border: String,
+    border_focused: String,
+    title: String,
+    selection_bg: String,
+    aligned_bg: String,
+    header_bg: String,
+    header_fg: String,
+    muted: String,
+    histogram: String,
+    histogram_cursor: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeFile {
+    severity: SeverityColors,
+    ui: UiColors,
+}
+
+/// Resolved styles.
+#[derive(Debug, Clone)]
+pub struct Theme {
+    severity: [Color; 8],
+    border: Color,
+    border_focused: Color,
+    title: Color,
+    selection_bg: Color,
+    aligned_bg: Color,
+    header_bg: Color,
+    header_fg: Color,
+    muted: Color,
+    histogram: Color,
+    histogram_cursor: Color,
+    no_color: bool,
+}
+
+fn color(name: &str) -> Result<Color, String> {
+    Color::from_str(name).map_err(|_| format!("unknown colour {name:?}"))
+}
+
+impl Theme {
+    /// Parse a theme file; `no_color` turns every colour off.
+    pub fn parse(text: &str, no_color: bool) -> Result<Theme, String> {
+        let f: ThemeFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let s = &f.severity;
+        let u = &f.ui;
+        Ok(Theme {
+            severity: [
+                color(&s.emerg)?,
+                color(&s.alert)?,
+                color(&s.crit)?,
+                color(&s.error)?,
+                color(&s.warn)?,
+                color(&s.notice)?,
+                color(&s.info)?,
+                color(&s.debug)?,
+            ],
+            border: color(&u.border)?,
+            border_focused: color(&u.border_focused)?,
+            title: color(&u.title)?,
+            selection_bg: color(&u.selection_bg)?,
+            aligned_bg: color(&u.aligned_bg)?,
+            header_bg: color(&u.header_bg)?,
+            header_fg: color(&u.header_fg)?,
+            muted: color(&u.muted)?,
+            histogram: color(&u.histogram)?,
+            histogram_cursor: color(&u.histogram_cursor)?,
+            no_color,
+        })
+    }
+
+    /// The built-in dark theme, honouring `NO_COLOR`.
+    pub fn default_for_env() -> Theme {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme::parse(DEFAULT, no_color).unwrap_or_else(|_| Theme::plain())
+    }
+
+    /// No colours at all.
+    pub fn plain() -> Theme {
+        Theme {
+            severity: [Color::Reset; 8],
+            border: Color::Reset,
+            border_focused: Color::Reset,
+            title: Color::Reset,
+            selection_bg: Color::Reset,
+            aligned_bg: Color::Reset,
+            header_bg: Color::Reset,
+            header_fg: Color::Reset,
+            muted: Color::Reset,
+            histogram: Color::Reset,
+            histogram_cursor: Color::Reset,
+            no_color: true,
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.no_color {
+            Style::default()
+        } else {
+            Style::default().fg(c)
+        }
+    }
+
+    pub fn severity(&self, s: Severity) -> Style {
+        let st = self.fg(self.severity[s as usize]);
+        if s <= Severity::Error {
+            st.add_modifier(Modifier::BOLD)
+        } else {
+            st
+        }
+    }
+
+    pub fn block(&self, focused: bool) -> Style {
+        if focused {
+            self.fg(self.border_focused).add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(self.border)
+        }
+    }
+
+    pub fn title(&self, focused: bool) -> Style {
+        let s = self.fg(self.title);
+        if focused {
+            s.add_modifier(Modifier::BOLD)
+        } else {
+            s
+        }
+    }
+
+    /// The selected row of the focused pane.
+    pub fn selection(&self) -> Style {
+        if self.no_color {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+                .bg(self.selection_bg)
+                .add_modifier(Modifier::BOLD)
+        }
+    }
+
+    /// The row other panes aligned to the cursor time.
+    pub fn aligned(&self) -> Style {
+        if self.no_color {
+            Style::default().add_modifier(Modifier::UNDERLINED)
+        } else {
+            Style::default().bg(self.aligned_bg)
+        }
+    }
+
+    pub fn header(&self) -> Style {
+        if self.no_color {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default().bg(self.header_bg).fg(self.header_fg)
+        }
+    }
+
+    pub fn muted(&self) -> Style {
+        self.fg(self.muted)
+    }
+
+    pub fn histogram(&self, cursor: bool) -> Style {
+        if cursor {
+            self.fg(self.histogram_cursor)
+                .add_modifier(Modifier::REVERSED)
+        } else {
+            self.fg(self.histogram)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_theme_parses_and_no_color_drops_colours() {
+        let t = Theme::parse(DEFAULT, false).unwrap();
+        assert_eq!(t.severity(Severity::Error).fg, Some(Color::Red));
+        let plain = Theme::parse(DEFAULT, true).unwrap();
+        assert_eq!(plain.severity(Severity::Error).fg, None);
+        assert!(Theme::parse("[severity]\nerror = 3\n", false).is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! The only place that touches terminal modes: raw mode and the alternate screen on entry,
+//! restored on every exit and on panic (before the panic report is printed).
+
+use std::io::{Stdout, stdout};
+use std::time::Duration;
+
+use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use super::action::action_for;
+use super::app::App;
+use super::theme::Theme;
+
+fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+}
+
+/// Restores the terminal when dropped, whatever way the loop ends.
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        hook(info);
+    }));
+    enable_raw_mode()?;
+    execute!(stdout(), EnterAlternateScreen, crossterm::cursor::Hide)?;
+    Terminal::new(CrosstermBackend::new(stdout()))
+}
+
+/// Run the console until the user quits. Draws only after something changed.
+pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
+    let mut terminal = enter()?;
+    let _guard = Guard;
+    terminal.clear()?;
+    while !app.quit {
+        if app.dirty {
+            terminal.draw(|f| super::draw(f, &mut app, theme))?;
+            app.dirty = false;
+        }
+        if !event::poll(Duration::from_millis(500))? {
+            continue;
+        }
+        match event::read()? {
+            Event::Key(k) if k.kind != KeyEventKind::Release => {
+                if let Some(a) = action_for(k) {
+                    app.update(a);
+                }
+            }
+            Event::Resize(_, _) => app.dirty = true,
+            _ => {}
+        }
+    }
+    Ok(())
+}

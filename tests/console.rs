@@ -1,0 +1,102 @@
+//! The console drawn to a test backend from the embedded demo bundle (I-1), and driven through
+//! its update function: frames at 80x24 and 160x48 with the cursor at fixed times, and what
+//! each pane selects when the cursor moves.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sitrep::ingest::{LoadOptions, demo, load_files};
+use sitrep::model::format_id::FormatId;
+use sitrep::model::time::{format_utc, parse_instant};
+use sitrep::ui::action::Action;
+use sitrep::ui::app::{App, ListKind};
+use sitrep::ui::theme::Theme;
+
+fn app() -> App {
+    App::new(load_files(demo::bundle(), &LoadOptions::default()))
+}
+
+fn frame(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| sitrep::ui::draw(f, app, &Theme::plain()))
+        .unwrap();
+    format!("{}", t.backend())
+}
+
+fn at(app: &mut App, t: &str) {
+    app.goto_time(parse_instant(t).unwrap());
+}
+
+fn pane(app: &App, kind: ListKind) -> usize {
+    app.lists.iter().position(|p| p.kind == kind).unwrap()
+}
+
+#[test]
+fn frames_at_both_sizes_with_the_cursor_on_the_first_502() {
+    let mut a = app();
+    at(&mut a, "2023-04-13T11:24:04Z");
+    insta::assert_snapshot!("demo-80x24-first-502", frame(&mut a, 80, 24));
+    insta::assert_snapshot!("demo-160x48-first-502", frame(&mut a, 160, 48));
+    a.update(Action::Focus(3));
+    a.update(Action::Zoom);
+    insta::assert_snapshot!("demo-120x40-error-zoomed", frame(&mut a, 120, 40));
+}
+
+#[test]
+fn frames_before_the_incident_and_with_help() {
+    let mut a = app();
+    at(&mut a, "2023-04-13T11:00:00Z");
+    insta::assert_snapshot!("demo-160x48-before", frame(&mut a, 160, 48));
+    a.update(Action::Help);
+    insta::assert_snapshot!("demo-80x24-help", frame(&mut a, 80, 24));
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_clear_message() {
+    let mut a = app();
+    let f = frame(&mut a, 50, 10);
+    assert!(f.contains("sitrep needs at least 60x15"), "{f}");
+}
+
+#[test]
+fn selecting_anywhere_aligns_every_pane() {
+    let mut a = app();
+    // Focus the error pane and walk to its first refused connection.
+    let err = pane(&a, ListKind::Error);
+    a.update(Action::Focus(err as u8 + 1));
+    a.update(Action::Top);
+    while !a.incident.sources[a.selected_record().unwrap().0]
+        .text(a.selected_record().unwrap().1)
+        .contains("Connection refused")
+    {
+        a.update(Action::Down);
+    }
+    assert_eq!(format_utc(a.cursor), "2023-04-13T11:24:04.000000Z");
+    // The access pane now sits on the 502 of the same second.
+    let acc = &a.lists[pane(&a, ListKind::Access)];
+    let e = acc.records.entries[acc.selected];
+    let s = &a.incident.sources[e.source as usize];
+    assert_eq!(s.format, FormatId::NginxAccess);
+    assert!(
+        s.text(e.row as usize).contains("\" 502 "),
+        "{}",
+        s.text(e.row as usize)
+    );
+    assert_eq!(acc.records.time(acc.selected), a.cursor);
+}
+
+#[test]
+fn problem_keys_walk_errors_across_sources() {
+    let mut a = app();
+    at(&mut a, "2023-04-13T11:24:00Z");
+    a.update(Action::NextProblem);
+    assert_eq!(format_utc(a.cursor), "2023-04-13T11:24:04.000000Z");
+    a.update(Action::PrevProblem);
+    assert!(a.cursor < parse_instant("2023-04-13T11:24:04Z").unwrap());
+    let before = a.cursor;
+    a.update(Action::NextRecord);
+    assert!(a.cursor > before);
+    a.update(Action::Quit);
+    assert!(a.quit);
+}

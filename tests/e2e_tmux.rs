@@ -1,0 +1,71 @@
+//! The real binary in a real terminal (tmux): open the demo, move between panes, jump to an
+//! error, quit, and find the terminal given back (the shell runs the next command).
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("tmux is needed (apt-get install tmux; .ci/run does): {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for(session: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", session]);
+        if screen.contains(needle) {
+            return screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {needle:?}; screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
+    let session = format!("sitrep-e2e-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_sitrep");
+    let cmd = format!("{bin} demo; echo SITREP-EXIT=$?; stty -a | grep -o -- '-icanon' ; sleep 30");
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    let screen = wait_for(&session, "1 Timeline");
+    assert!(
+        screen.contains("2 Access") && screen.contains("3 Error"),
+        "{screen}"
+    );
+    // Jump to the next problem, go to the error pane, zoom it.
+    tmux(&["send-keys", "-t", &session, "g", "e", "3", "z"]);
+    let screen = wait_for(&session, "3 Error (57)");
+    assert!(
+        !screen.contains("1 Timeline (487)"),
+        "zoom shows one pane:\n{screen}"
+    );
+    tmux(&["send-keys", "-t", &session, "z", "?"]);
+    wait_for(&session, "Keys (? closes)");
+    tmux(&["send-keys", "-t", &session, "?", "q"]);
+    let screen = wait_for(&session, "SITREP-EXIT=");
+    tmux(&["kill-session", "-t", &session]);
+    assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
+    // Raw mode was left: canonical input is back on, so stty does not print -icanon.
+    assert!(
+        !screen.contains("-icanon"),
+        "terminal left in raw mode:\n{screen}"
+    );
+}
