@@ -100,3 +100,37 @@ fn problem_keys_walk_errors_across_sources() {
     a.update(Action::Quit);
     assert!(a.quit);
 }
+
+#[test]
+fn the_playhead_hides_the_future_and_moves_with_a_virtual_clock() {
+    let mut a = app();
+    at(&mut a, "2023-04-13T11:20:00Z");
+    a.update(Action::Play);
+    assert!(a.playing);
+    let t0 = a.playhead.unwrap();
+    let all = a.lists[0].records.len();
+    let shown = a.visible_len(0);
+    assert!(shown < all, "records after the playhead are hidden");
+    assert!(a.lists[0].records.time(shown - 1) <= t0);
+    // 10 s of real time at 60x is ten minutes of incident.
+    a.tick(std::time::Duration::from_secs(10));
+    assert_eq!(a.playhead.unwrap() - t0, 600_000_000);
+    assert!(a.visible_len(0) > shown);
+    assert_eq!(
+        a.focused().selected,
+        a.visible_len(a.focus) - 1,
+        "the pane follows the newest record"
+    );
+    a.update(Action::Faster);
+    assert_eq!(a.speed, 120);
+    a.update(Action::PlayheadBack);
+    assert_eq!(a.playhead.unwrap() - t0, 540_000_000);
+    // Run to the end: playing stops by itself and everything is shown.
+    for _ in 0..100 {
+        a.tick(std::time::Duration::from_secs(60));
+    }
+    assert!(!a.playing);
+    assert_eq!(a.visible_len(0), all);
+    let f = frame(&mut a, 80, 24);
+    assert!(f.contains("replay ⏸"), "{f}");
+}

@@ -23,6 +23,13 @@ pub enum Action {
     NextRecord,
     PrevRecord,
     Zoom,
+    /// Start or pause the replay playhead.
+    Play,
+    Faster,
+    Slower,
+    /// Move the playhead back or forward a minute.
+    PlayheadBack,
+    PlayheadForward,
     Help,
     Quit,
 }
@@ -138,6 +145,41 @@ pub const KEYMAP: &[Binding] = &[
         footer: true,
     },
     Binding {
+        keys: "p",
+        codes: &[KeyCode::Char('p')],
+        action: Action::Play,
+        help: "replay: play/pause",
+        footer: true,
+    },
+    Binding {
+        keys: "+",
+        codes: &[KeyCode::Char('+')],
+        action: Action::Faster,
+        help: "replay faster (to 600x)",
+        footer: false,
+    },
+    Binding {
+        keys: "-",
+        codes: &[KeyCode::Char('-')],
+        action: Action::Slower,
+        help: "replay slower (to 1x)",
+        footer: false,
+    },
+    Binding {
+        keys: "<",
+        codes: &[KeyCode::Char('<')],
+        action: Action::PlayheadBack,
+        help: "playhead back a minute",
+        footer: false,
+    },
+    Binding {
+        keys: ">",
+        codes: &[KeyCode::Char('>')],
+        action: Action::PlayheadForward,
+        help: "playhead forward a minute",
+        footer: false,
+    },
+    Binding {
         keys: "?",
         codes: &[KeyCode::Char('?')],
         action: Action::Help,
@@ -189,6 +231,33 @@ mod tests {
         assert_eq!(action_for(k(KeyCode::Char('x'))), None);
         for b in KEYMAP {
             assert_eq!(action_for(k(b.codes[0])), Some(b.action), "{}", b.keys);
+        }
+        // Every action but pane focus (digits) has a binding in the keymap.
+        let all = [
+            Action::Up,
+            Action::Down,
+            Action::PageUp,
+            Action::PageDown,
+            Action::Top,
+            Action::Bottom,
+            Action::FocusNext,
+            Action::FocusPrev,
+            Action::Pin,
+            Action::NextProblem,
+            Action::PrevProblem,
+            Action::NextRecord,
+            Action::PrevRecord,
+            Action::Zoom,
+            Action::Play,
+            Action::Faster,
+            Action::Slower,
+            Action::PlayheadBack,
+            Action::PlayheadForward,
+            Action::Help,
+            Action::Quit,
+        ];
+        for a in all {
+            assert!(KEYMAP.iter().any(|b| b.action == a), "{a:?} has no key");
         }
     }
 }

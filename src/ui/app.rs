@@ -59,6 +59,8 @@ pub struct ListPane {
     pub kind: ListKind,
     pub records: Timeline,
     pub selected: usize,
+    /// `errors_before[i]`: records at error or worse among the first `i` (histograms in O(1)).
+    pub errors_before: Vec<u32>,
 }
 
 impl ListPane {
@@ -74,11 +76,27 @@ impl ListPane {
                 }
             })
             .collect();
+        let records = Timeline::build(&incident.sources, &ranges, |_, _| true);
+        let mut errors_before = Vec::with_capacity(records.len() + 1);
+        let mut n = 0u32;
+        errors_before.push(0);
+        for e in &records.entries {
+            if incident.sources[e.source as usize].sev[e.row as usize] <= Severity::Error {
+                n += 1;
+            }
+            errors_before.push(n);
+        }
         ListPane {
             kind,
-            records: Timeline::build(&incident.sources, &ranges, |_, _| true),
+            records,
             selected: 0,
+            errors_before,
         }
+    }
+
+    /// Records at error or worse among positions `from..to`.
+    pub fn errors_in(&self, from: usize, to: usize) -> usize {
+        (self.errors_before[to] - self.errors_before[from]) as usize
     }
 
     /// The record nearest to `t` (the later one on a tie).
@@ -120,7 +138,15 @@ pub struct App {
     pub dirty: bool,
     /// Records at error or worse, counted once.
     pub errors: usize,
+    /// Replay: records after this time are hidden. `None` shows everything.
+    pub playhead: Option<Micros>,
+    pub playing: bool,
+    /// Replay speed, a multiple of real time.
+    pub speed: u32,
 }
+
+/// Replay speeds `+` and `-` step through.
+pub const SPEEDS: [u32; 9] = [1, 2, 5, 10, 30, 60, 120, 300, 600];
 
 impl App {
     pub fn new(incident: Incident) -> App {
@@ -140,6 +166,9 @@ impl App {
             page: 10,
             dirty: true,
             errors: 0,
+            playhead: None,
+            playing: false,
+            speed: 60,
         };
         app.errors = app.count_errors();
         // Open on the first error: that is where an incident starts.
@@ -150,6 +179,48 @@ impl App {
             .unwrap_or(0);
         app.select(0, first);
         app
+    }
+
+    /// Records of pane `pane` shown: those up to the playhead.
+    pub fn visible_len(&self, pane: usize) -> usize {
+        let r = &self.lists[pane].records;
+        match self.playhead {
+            Some(t) => r.seek(t.saturating_add(1)),
+            None => r.len(),
+        }
+    }
+
+    /// Advance the playhead by `elapsed` of real time (scaled by the speed) while playing;
+    /// the focused pane follows the newest record.
+    pub fn tick(&mut self, elapsed: std::time::Duration) {
+        let Some(t) = self.playhead.filter(|_| self.playing) else {
+            return;
+        };
+        let step = (elapsed.as_micros() as i64).saturating_mul(i64::from(self.speed));
+        let end = self.lists[0]
+            .records
+            .len()
+            .checked_sub(1)
+            .map(|i| self.lists[0].records.time(i));
+        let next = t.saturating_add(step);
+        self.set_playhead(next);
+        if end.is_some_and(|e| next >= e) {
+            self.playing = false;
+        }
+    }
+
+    fn set_playhead(&mut self, t: Micros) {
+        let before = self.visible_len(self.focus);
+        self.playhead = Some(t);
+        let now = self.visible_len(self.focus);
+        if now == 0 {
+            self.dirty = true;
+            return;
+        }
+        // Follow the newest record when the selection was at the end, else keep it in view.
+        let sel = self.lists[self.focus].selected;
+        let follow = sel + 1 >= before;
+        self.select(self.focus, if follow { now - 1 } else { sel.min(now - 1) });
     }
 
     pub fn focused(&self) -> &ListPane {
@@ -167,11 +238,12 @@ impl App {
 
     /// Select `index` in pane `pane`, move the cursor to its time and align the others.
     fn select(&mut self, pane: usize, index: usize) {
+        let visible = self.visible_len(pane);
         let p = &mut self.lists[pane];
-        if p.records.is_empty() {
+        if visible == 0 {
             return;
         }
-        p.selected = index.min(p.records.len() - 1);
+        p.selected = index.min(visible - 1);
         self.cursor = p.records.time(p.selected);
         self.align(pane);
         self.dirty = true;
@@ -180,15 +252,17 @@ impl App {
     /// Every pane but `except` selects its record nearest the cursor.
     fn align(&mut self, except: usize) {
         let t = self.cursor;
+        let limits: Vec<usize> = (0..self.lists.len()).map(|i| self.visible_len(i)).collect();
         for (i, p) in self.lists.iter_mut().enumerate() {
             if i != except {
-                p.selected = p.nearest(t);
+                p.selected = p.nearest(t).min(limits[i].saturating_sub(1));
             }
         }
     }
 
     /// Move the cursor to time `t`: the focused pane selects its nearest record.
     pub fn goto_time(&mut self, t: Micros) {
+        let t = self.playhead.map_or(t, |p| t.min(p));
         let i = self.lists[self.focus].nearest(t);
         self.select(self.focus, i);
         self.cursor = t;
@@ -205,7 +279,9 @@ impl App {
         };
         if forward {
             let start = all.seek(self.cursor + 1);
-            (start..all.len()).find(|i| bad(*i)).map(|i| all.time(i))
+            (start..self.visible_len(0))
+                .find(|i| bad(*i))
+                .map(|i| all.time(i))
         } else {
             let end = all.seek(self.cursor);
             (0..end).rev().find(|i| bad(*i)).map(|i| all.time(i))
@@ -215,7 +291,7 @@ impl App {
     pub fn update(&mut self, action: Action) {
         let f = self.focus;
         let sel = self.lists[f].selected;
-        let last = self.lists[f].records.len().saturating_sub(1);
+        let last = self.visible_len(f).saturating_sub(1);
         match action {
             Action::Down => self.select(f, (sel + 1).min(last)),
             Action::Up => self.select(f, sel.saturating_sub(1)),
@@ -245,7 +321,7 @@ impl App {
                 let all = &self.lists[0].records;
                 let t = if action == Action::NextRecord {
                     let i = all.seek(self.cursor + 1);
-                    (i < all.len()).then(|| all.time(i))
+                    (i < self.visible_len(0)).then(|| all.time(i))
                 } else {
                     let i = all.seek(self.cursor);
                     (i > 0).then(|| all.time(i - 1))
@@ -257,6 +333,33 @@ impl App {
             Action::Zoom => {
                 self.zoom = !self.zoom;
                 self.dirty = true;
+            }
+            Action::Play => {
+                if self.playhead.is_none() {
+                    self.set_playhead(self.cursor);
+                }
+                self.playing = !self.playing;
+                self.dirty = true;
+            }
+            Action::Faster | Action::Slower => {
+                let i = SPEEDS.iter().position(|s| *s >= self.speed).unwrap_or(0);
+                let i = if action == Action::Faster {
+                    (i + 1).min(SPEEDS.len() - 1)
+                } else {
+                    i.saturating_sub(1)
+                };
+                self.speed = SPEEDS[i];
+                self.dirty = true;
+            }
+            Action::PlayheadBack | Action::PlayheadForward => {
+                let t = self.playhead.unwrap_or(self.cursor);
+                let minute = 60 * crate::model::time::MICROS_PER_SEC;
+                let t = if action == Action::PlayheadBack {
+                    t - minute
+                } else {
+                    t + minute
+                };
+                self.set_playhead(t);
             }
             Action::Help => {
                 self.help = !self.help;
@@ -273,12 +376,7 @@ impl App {
 
     /// Count of records at error or worse.
     fn count_errors(&self) -> usize {
-        let all = &self.lists[0].records;
-        all.entries
-            .iter()
-            .filter(|e| {
-                self.incident.sources[e.source as usize].sev[e.row as usize] <= Severity::Error
-            })
-            .count()
+        let p = &self.lists[0];
+        p.errors_in(0, p.records.len())
     }
 }

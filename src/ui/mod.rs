@@ -22,8 +22,17 @@ pub const MIN_HEIGHT: u16 = 15;
 
 fn header(app: &App, theme: &Theme) -> Line<'static> {
     let hosts: Vec<&str> = app.incident.hosts.iter().map(|h| h.name.as_str()).collect();
+    let mode = match app.playhead {
+        Some(t) => format!(
+            "replay {} {} UTC {}x",
+            if app.playing { "▶" } else { "⏸" },
+            panes::list::clock(t),
+            app.speed
+        ),
+        None => "replay".to_string(),
+    };
     Line::from(vec![
-        Span::raw(format!(" sitrep │ {} │ replay │ ", hosts.join(", "))),
+        Span::raw(format!(" sitrep │ {} │ {mode} │ ", hosts.join(", "))),
         Span::raw(format!(
             "cursor {} UTC",
             crate::model::time::format_utc(app.cursor)

@@ -46,12 +46,19 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
     let mut terminal = enter()?;
     let _guard = Guard;
     terminal.clear()?;
+    let mut last = std::time::Instant::now();
     while !app.quit {
         if app.dirty {
             terminal.draw(|f| super::draw(f, &mut app, theme))?;
             app.dirty = false;
         }
-        if !event::poll(Duration::from_millis(500))? {
+        // Idle: wait for input. Playing: wake ten times a second to move the playhead.
+        let wait = if app.playing { 100 } else { 1000 };
+        let ready = event::poll(Duration::from_millis(wait))?;
+        let now = std::time::Instant::now();
+        app.tick(now - last);
+        last = now;
+        if !ready {
             continue;
         }
         match event::read()? {

@@ -158,7 +158,7 @@ fn row_spans(
 }
 
 /// Records per bucket across `width` columns, errors separately: (all, errors).
-fn histogram(pane: &ListPane, app: &App, width: usize) -> (Vec<usize>, Vec<usize>, Micros, Micros) {
+fn histogram(pane: &ListPane, width: usize) -> (Vec<usize>, Vec<usize>, Micros, Micros) {
     let r = &pane.records;
     let (mut all, mut err) = (vec![0; width], vec![0; width]);
     if r.is_empty() || width == 0 {
@@ -175,20 +175,14 @@ fn histogram(pane: &ListPane, app: &App, width: usize) -> (Vec<usize>, Vec<usize
         };
         let (i, j) = (r.seek(lo), r.seek(hi));
         all[b] = j - i;
-        err[b] = (i..j)
-            .filter(|k| {
-                let e = r.entries[*k];
-                app.incident.sources[e.source as usize].sev[e.row as usize]
-                    <= crate::model::severity::Severity::Error
-            })
-            .count();
+        err[b] = pane.errors_in(i, j);
     }
     (all, err, t0, span)
 }
 
 fn histogram_line(pane: &ListPane, app: &App, width: usize, theme: &Theme) -> Line<'static> {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let (all, err, t0, span) = histogram(pane, app, width);
+    let (all, err, t0, span) = histogram(pane, width);
     let max = all.iter().copied().max().unwrap_or(0).max(1);
     let cursor_bucket = (((app.cursor - t0) as i128 * width as i128) / span.max(1) as i128)
         .clamp(0, width.saturating_sub(1) as i128) as usize;
@@ -236,7 +230,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
         lines.push(histogram_line(pane, app, width, theme));
     }
     let rows = usize::from(inner.height) - lines.len();
-    let n = pane.records.len();
+    let n = app.visible_len(index);
     if n == 0 {
         lines.push(Line::styled("no records of this kind", theme.muted()));
     }

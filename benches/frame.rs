@@ -1,0 +1,48 @@
+//! A key press to the next frame with 2M records loaded: one `Down` through the update
+//! function, then a whole 160x48 frame drawn to ratatui's test backend.
+
+#[path = "gen_data.rs"]
+mod gen_data;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sitrep::ingest::{LoadOptions, load};
+use sitrep::ui::action::Action;
+use sitrep::ui::app::App;
+use sitrep::ui::theme::Theme;
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    gen_data::write_bundle(dir.path(), 1_000_000, 1_000_000, 0).expect("write bundle");
+    let inc = load(&[dir.path().to_path_buf()], &LoadOptions::default()).expect("load");
+    let mut app = App::new(inc);
+    let theme = Theme::default_for_env();
+    let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    let mut down = true;
+    c.bench_function("key_to_frame_2M_160x48", |b| {
+        b.iter(|| {
+            // Alternate so the selection stays in the middle of the data.
+            app.update(if down { Action::Down } else { Action::Up });
+            down = !down;
+            term.draw(|f| sitrep::ui::draw(f, &mut app, &theme))
+                .expect("draw");
+        })
+    });
+    let mut jump = true;
+    c.bench_function("error_jump_to_frame_2M_160x48", |b| {
+        b.iter(|| {
+            app.update(if jump {
+                Action::NextProblem
+            } else {
+                Action::PrevProblem
+            });
+            jump = !jump;
+            term.draw(|f| sitrep::ui::draw(f, &mut app, &theme))
+                .expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
