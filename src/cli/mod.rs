@@ -59,6 +59,11 @@ enum Command {
     },
     /// Open the built-in flagship incident (I-1: the socket nobody listened to) in the console.
     Demo,
+    /// Draw the console's main screens from the demo into DIR as SVG pictures (the README's).
+    Screenshots {
+        /// Where to write the pictures.
+        dir: PathBuf,
+    },
 }
 
 /// A failure the user must act on; printed as one line, exit code 2.
@@ -115,6 +120,47 @@ fn console(incident: Incident) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The README's pictures, drawn by the real renderer from the demo bundle.
+fn screenshots(dir: &std::path::Path) -> Result<(), Failure> {
+    use crate::ui::action::Action;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    std::fs::create_dir_all(dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
+    let theme = crate::ui::theme::Theme::default_for_env();
+    let demo = || {
+        let inc = crate::ingest::load_files(crate::ingest::demo::bundle(), &LoadOptions::default());
+        let mut app = crate::ui::app::App::new(inc);
+        if let Some(t) = crate::model::time::parse_instant("2023-04-13T11:24:04Z") {
+            app.goto_time(t);
+        }
+        app
+    };
+    let shots: [(&str, u16, u16, &[Action]); 4] = [
+        ("grid-200x50", 200, 50, &[]),
+        ("compact-80x24", 80, 24, &[]),
+        (
+            "error-pane-zoomed-120x40",
+            120,
+            40,
+            &[Action::Focus(3), Action::Zoom],
+        ),
+        ("help-100x30", 100, 30, &[Action::Help]),
+    ];
+    for (name, w, h, actions) in shots {
+        let mut app = demo();
+        for a in actions {
+            app.update(*a);
+        }
+        let mut term = Terminal::new(TestBackend::new(w, h))?;
+        term.draw(|f| crate::ui::draw(f, &mut app, &theme))?;
+        let path = dir.join(format!("{name}.svg"));
+        std::fs::write(&path, crate::ui::svg::render(term.backend().buffer()))
+            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
@@ -126,6 +172,7 @@ pub fn main() -> ExitCode {
         }),
         Command::Timeline(args) => timeline::run(&args, &mut out),
         Command::Replay { input } => load_input(&input).and_then(console),
+        Command::Screenshots { dir } => screenshots(&dir),
         Command::Demo => console(crate::ingest::load_files(
             crate::ingest::demo::bundle(),
             &LoadOptions::default(),

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod panes;
+pub mod svg;
 pub mod theme;
 pub mod tui;
 
