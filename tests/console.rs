@@ -134,3 +134,56 @@ fn the_playhead_hides_the_future_and_moves_with_a_virtual_clock() {
     let f = frame(&mut a, 80, 24);
     assert!(f.contains("replay ⏸"), "{f}");
 }
+
+#[test]
+fn search_finds_matches_in_the_focused_pane_with_smart_case() {
+    let mut a = app();
+    a.update(Action::Focus(1));
+    a.update(Action::Top);
+    a.update(Action::Search);
+    for c in "connection refused".chars() {
+        a.prompt_char(c);
+    }
+    a.prompt_submit();
+    let text = |a: &App| {
+        let (s, r) = a.selected_record().unwrap();
+        a.incident.sources[s].text(r).into_owned()
+    };
+    assert!(
+        text(&a).contains("Connection refused"),
+        "smart case ignores case: {}",
+        text(&a)
+    );
+    let first = a.cursor;
+    a.update(Action::SearchNext);
+    assert!(a.cursor > first);
+    a.update(Action::SearchPrev);
+    assert_eq!(a.cursor, first);
+    // A capital letter makes the search exact; a bad regex is said, not a crash.
+    a.update(Action::Search);
+    for c in "CONNECTION".chars() {
+        a.prompt_char(c);
+    }
+    a.prompt_submit();
+    assert!(
+        a.status
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("no match"),
+        "{:?}",
+        a.status
+    );
+    a.update(Action::Search);
+    a.prompt_char('(');
+    a.prompt_submit();
+    assert!(
+        a.status
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("bad regex"),
+        "{:?}",
+        a.status
+    );
+    let f = frame(&mut a, 80, 24);
+    assert!(f.contains("bad regex"), "{f}");
+}

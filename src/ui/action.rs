@@ -23,6 +23,10 @@ pub enum Action {
     NextRecord,
     PrevRecord,
     Zoom,
+    /// Type a regex to search the focused pane.
+    Search,
+    SearchNext,
+    SearchPrev,
     /// Start or pause the replay playhead.
     Play,
     Faster,
@@ -143,6 +147,27 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Zoom,
         help: "zoom the pane",
         footer: true,
+    },
+    Binding {
+        keys: "/",
+        codes: &[KeyCode::Char('/')],
+        action: Action::Search,
+        help: "search the pane (regex; smart case)",
+        footer: true,
+    },
+    Binding {
+        keys: "n",
+        codes: &[KeyCode::Char('n')],
+        action: Action::SearchNext,
+        help: "next match",
+        footer: false,
+    },
+    Binding {
+        keys: "N",
+        codes: &[KeyCode::Char('N')],
+        action: Action::SearchPrev,
+        help: "previous match",
+        footer: false,
     },
     Binding {
         keys: "p",

@@ -143,6 +143,11 @@ pub struct App {
     pub playing: bool,
     /// Replay speed, a multiple of real time.
     pub speed: u32,
+    /// The search being typed after `/`, while the prompt is open.
+    pub prompt: Option<String>,
+    /// The last search, and what went wrong with it (a bad regex, no match).
+    pub search: Option<regex::Regex>,
+    pub status: Option<String>,
 }
 
 /// Replay speeds `+` and `-` step through.
@@ -169,6 +174,9 @@ impl App {
             playhead: None,
             playing: false,
             speed: 60,
+            prompt: None,
+            search: None,
+            status: None,
         };
         app.errors = app.count_errors();
         // Open on the first error: that is where an incident starts.
@@ -334,6 +342,12 @@ impl App {
                 self.zoom = !self.zoom;
                 self.dirty = true;
             }
+            Action::Search => {
+                self.prompt = Some(String::new());
+                self.dirty = true;
+            }
+            Action::SearchNext => self.find(true),
+            Action::SearchPrev => self.find(false),
             Action::Play => {
                 if self.playhead.is_none() {
                     self.set_playhead(self.cursor);
@@ -366,6 +380,89 @@ impl App {
                 self.dirty = true;
             }
             Action::Quit => self.quit = true,
+        }
+    }
+
+    /// A key typed into the open search prompt.
+    pub fn prompt_char(&mut self, c: char) {
+        if let Some(p) = &mut self.prompt {
+            p.push(c);
+            self.dirty = true;
+        }
+    }
+
+    pub fn prompt_backspace(&mut self) {
+        if let Some(p) = &mut self.prompt {
+            p.pop();
+            self.dirty = true;
+        }
+    }
+
+    pub fn prompt_cancel(&mut self) {
+        self.prompt = None;
+        self.dirty = true;
+    }
+
+    /// Close the prompt and search for what was typed (smart case: a pattern with no capital
+    /// letter ignores case).
+    pub fn prompt_submit(&mut self) {
+        let Some(text) = self.prompt.take() else {
+            return;
+        };
+        self.dirty = true;
+        if text.is_empty() {
+            self.search = None;
+            self.status = None;
+            return;
+        }
+        let smart = if text.chars().any(char::is_uppercase) {
+            text.clone()
+        } else {
+            format!("(?i){text}")
+        };
+        match regex::Regex::new(&smart) {
+            Ok(re) => {
+                self.search = Some(re);
+                self.find(true);
+            }
+            Err(e) => self.status = Some(format!("bad regex: {e}").replace('\n', " ")),
+        }
+    }
+
+    /// Select the next (previous) record of the focused pane matching the search, wrapping.
+    fn find(&mut self, forward: bool) {
+        let Some(re) = &self.search else {
+            self.status = Some("no search yet: press / to type one".into());
+            self.dirty = true;
+            return;
+        };
+        let f = self.focus;
+        let n = self.visible_len(f);
+        let p = &self.lists[f];
+        let hit = (1..=n)
+            .map(|k| {
+                if forward {
+                    (p.selected + k) % n
+                } else {
+                    (p.selected + n * 2 - k) % n
+                }
+            })
+            .find(|i| {
+                let e = p.records.entries[*i];
+                re.is_match(&self.incident.sources[e.source as usize].text(e.row as usize))
+            });
+        match hit {
+            Some(i) => {
+                self.status = Some(format!("/{}", re.as_str().trim_start_matches("(?i)")));
+                self.select(f, i);
+            }
+            None => {
+                self.status = Some(format!(
+                    "no match for /{}",
+                    re.as_str().trim_start_matches("(?i)")
+                ));
+                self.dirty = true;
+            }
         }
     }
 

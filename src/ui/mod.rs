@@ -73,7 +73,19 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     ])
     .areas(area);
     f.render_widget(Paragraph::new(header(app, theme)), head);
-    f.render_widget(Paragraph::new(footer(theme)), foot);
+    let foot_line = match (&app.prompt, &app.status) {
+        (Some(p), _) => Line::from(vec![
+            Span::styled(" search: /", theme.title(true)),
+            Span::raw(crate::text::sanitize(p).into_owned()),
+            Span::styled("▏ Enter search, Esc cancel", theme.muted()),
+        ]),
+        (None, Some(s)) => Line::from(vec![
+            Span::styled(format!(" {} ", crate::text::sanitize(s)), theme.title(true)),
+            Span::styled("n/N next/previous match ", theme.muted()),
+        ]),
+        (None, None) => footer(theme),
+    };
+    f.render_widget(Paragraph::new(foot_line), foot);
     app.page = usize::from(body.height.saturating_sub(4)).max(1);
     if app.zoom {
         panes::list::draw(f, body, app, app.focus, theme);

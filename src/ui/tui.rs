@@ -4,7 +4,7 @@
 use std::io::{Stdout, stdout};
 use std::time::Duration;
 
-use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{self, Event, KeyCode, KeyEventKind};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -62,6 +62,15 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
             continue;
         }
         match event::read()? {
+            Event::Key(k) if k.kind != KeyEventKind::Release && app.prompt.is_some() => {
+                match k.code {
+                    KeyCode::Enter => app.prompt_submit(),
+                    KeyCode::Esc => app.prompt_cancel(),
+                    KeyCode::Backspace => app.prompt_backspace(),
+                    KeyCode::Char(c) => app.prompt_char(c),
+                    _ => {}
+                }
+            }
             Event::Key(k) if k.kind != KeyEventKind::Release => {
                 if let Some(a) = action_for(k) {
                     app.update(a);

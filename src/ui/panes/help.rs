@@ -22,8 +22,17 @@ pub fn draw(f: &mut Frame, area: Rect, theme: &Theme) {
         Span::styled(format!("{:>9}  ", "1-9"), theme.title(true)),
         Span::raw("focus pane N"),
     ]));
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let w = 52.min(area.width);
+    // Two columns when one would not fit the height.
+    let rows = usize::from(area.height.saturating_sub(2)).max(1);
+    let two = lines.len() > rows;
+    let per_col = if two {
+        lines.len().div_ceil(2)
+    } else {
+        lines.len()
+    };
+    let col_w: u16 = 50;
+    let w = (if two { col_w * 2 } else { col_w } + 2).min(area.width);
+    let h = (per_col as u16 + 2).min(area.height);
     let r = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -34,5 +43,18 @@ pub fn draw(f: &mut Frame, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .border_style(theme.block(true))
         .title(" Keys (? closes) ");
-    f.render_widget(Paragraph::new(lines).block(block), r);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    if two {
+        let right = lines.split_off(per_col);
+        let [a, b] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Percentage(50),
+            ratatui::layout::Constraint::Percentage(50),
+        ])
+        .areas(inner);
+        f.render_widget(Paragraph::new(lines), a);
+        f.render_widget(Paragraph::new(right), b);
+    } else {
+        f.render_widget(Paragraph::new(lines), inner);
+    }
 }
