@@ -111,3 +111,29 @@ fn filters_select_by_time_severity_source_and_text() {
     let (_, count, _) = sitrep(&["timeline", d, "--count"]);
     assert!(count.contains("4  total"), "{count}");
 }
+
+#[test]
+fn completions_man_page_and_console_without_a_terminal() {
+    let (code, out, _) = sitrep(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("_sitrep()") && out.contains("replay"), "{out}");
+    let (code, out, _) = sitrep(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(".TH sitrep") && out.contains("Exit codes"),
+        "{out}"
+    );
+    // The console needs a terminal; under a test there is none.
+    let (code, _, err) = sitrep(&["demo"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs a terminal"), "{err}");
+    let (code, _, err) = sitrep(&["demo", "--theme", "neon"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("built in: default, light, high-contrast"),
+        "{err}"
+    );
+    let (code, out, _) = sitrep(&["replay", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Examples:"), "{out}");
+}

@@ -7,17 +7,25 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::ingest::{LoadOptions, load};
 use crate::model::Incident;
 use crate::model::time::Offset;
 
+const EXIT_CODES: &str = "Exit codes: 0 done; 2 a path, file, archive or option could not be used (one line on stderr says which and what to do).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sitrep",
     version,
-    about = "Incident console for nginx + gunicorn + systemd"
+    about = "Incident console for nginx + gunicorn + systemd",
+    long_about = concat!(
+        "Incident console for nginx + gunicorn + systemd: reads logs, the journal, systemctl and ss output and nginx -T ",
+        "from a bundle or a folder, and lines them up on one timeline.\n\n",
+        "Exit codes: 0 done; 2 a path, file, archive or option could not be used (one line on stderr says which and what to do)."
+    ),
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +52,9 @@ struct Input {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// One row per file: detected format, counts, time range and zone.
+    #[command(
+        after_help = "Examples:\n  sitrep sources incident.tar.gz\n  sitrep sources /var/log/nginx/error.log --format json"
+    )]
     Sources {
         #[command(flatten)]
         input: Input,
@@ -53,12 +64,26 @@ enum Command {
     /// All sources merged into one timeline.
     Timeline(timeline::Args),
     /// Open bundles in the console.
+    #[command(
+        after_help = "Examples:\n  sitrep replay incident.tar.gz\n  sitrep replay ./bundle --theme light"
+    )]
     Replay {
         #[command(flatten)]
         input: Input,
+        /// Colours: default, light, high-contrast (NO_COLOR turns colour off).
+        #[arg(long, default_value = "default")]
+        theme: String,
     },
     /// Open the built-in flagship incident (I-1: the socket nobody listened to) in the console.
-    Demo,
+    Demo {
+        /// Colours: default, light, high-contrast (NO_COLOR turns colour off).
+        #[arg(long, default_value = "default")]
+        theme: String,
+    },
+    /// Print a shell completion script: sitrep completions bash > /etc/bash_completion.d/sitrep
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), generated from this command line: sitrep man | man -l -
+    Man,
     /// Draw the console's main screens from the demo into DIR as SVG pictures (the README's).
     Screenshots {
         /// Where to write the pictures.
@@ -101,7 +126,8 @@ fn print_notes(incident: &Incident) {
 }
 
 /// Open the console on a loaded incident; needs a terminal.
-fn console(incident: Incident) -> Result<(), Failure> {
+fn console(incident: Incident, theme: &str) -> Result<(), Failure> {
+    let theme = crate::ui::theme::Theme::named(theme).map_err(Failure)?;
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure(
@@ -115,7 +141,6 @@ fn console(incident: Incident) -> Result<(), Failure> {
         ));
     }
     print_notes(&incident);
-    let theme = crate::ui::theme::Theme::default_for_env();
     crate::ui::tui::run(crate::ui::app::App::new(incident), &theme)?;
     Ok(())
 }
@@ -171,12 +196,19 @@ pub fn main() -> ExitCode {
             sources::print(&inc, format, &mut out).map_err(Failure::from)
         }),
         Command::Timeline(args) => timeline::run(&args, &mut out),
-        Command::Replay { input } => load_input(&input).and_then(console),
+        Command::Replay { input, theme } => load_input(&input).and_then(|inc| console(inc, &theme)),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "sitrep", &mut out);
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut out)
+            .map_err(Failure::from),
         Command::Screenshots { dir } => screenshots(&dir),
-        Command::Demo => console(crate::ingest::load_files(
-            crate::ingest::demo::bundle(),
-            &LoadOptions::default(),
-        )),
+        Command::Demo { theme } => console(
+            crate::ingest::load_files(crate::ingest::demo::bundle(), &LoadOptions::default()),
+            &theme,
+        ),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::from));
     match result {

@@ -10,6 +10,16 @@ use crate::model::severity::Severity;
 
 pub const DEFAULT: &str = include_str!("../../themes/default.toml");
 
+/// The built-in themes by name, compiled in from `themes/`.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("default", DEFAULT),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+];
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeverityColors {
@@ -99,8 +109,21 @@ impl Theme {
 
     /// The built-in dark theme, honouring `NO_COLOR`.
     pub fn default_for_env() -> Theme {
+        Theme::named("default").unwrap_or_else(|_| Theme::plain())
+    }
+
+    /// A built-in theme by name, honouring `NO_COLOR`.
+    pub fn named(name: &str) -> Result<Theme, String> {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme::parse(DEFAULT, no_color).unwrap_or_else(|_| Theme::plain())
+        let text = BUILT_IN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+                format!("--theme: no theme {name:?}; built in: {}", names.join(", "))
+            })?;
+        Theme::parse(text, no_color).map_err(|e| format!("theme {name}: {e}"))
     }
 
     /// No colours at all.
@@ -208,5 +231,9 @@ mod tests {
         let plain = Theme::parse(DEFAULT, true).unwrap();
         assert_eq!(plain.severity(Severity::Error).fg, None);
         assert!(Theme::parse("[severity]\nerror = 3\n", false).is_err());
+        for (name, text) in BUILT_IN {
+            assert!(Theme::parse(text, false).is_ok(), "theme {name}");
+        }
+        assert!(Theme::named("nope").unwrap_err().contains("high-contrast"));
     }
 }
