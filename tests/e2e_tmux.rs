@@ -69,3 +69,43 @@ fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
         "terminal left in raw mode:\n{screen}"
     );
 }
+
+#[test]
+fn a_hangup_restores_the_terminal() {
+    let session = format!("sitrep-hup-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_sitrep");
+    let cmd = format!("{bin} demo; echo SITREP-EXIT=$?; stty -a | grep -o -- '-icanon' ; sleep 30");
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &cmd,
+    ]);
+    wait_for(&session, "1 Timeline");
+    let shell = tmux(&["display-message", "-p", "-t", &session, "#{pane_pid}"]);
+    let out = Command::new("pgrep")
+        .args(["-P", shell.trim(), "-f", "sitrep"])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "sitrep's pid under shell {shell}");
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let screen = wait_for(&session, "SITREP-EXIT=");
+    tmux(&["kill-session", "-t", &session]);
+    assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("-icanon"),
+        "terminal left in raw mode:\n{screen}"
+    );
+}

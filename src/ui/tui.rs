@@ -2,6 +2,8 @@
 //! restored on every exit and on panic (before the panic report is printed).
 
 use std::io::{Stdout, stdout};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind};
@@ -11,6 +13,7 @@ use crossterm::terminal::{
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use super::action::action_for;
 use super::app::App;
@@ -41,19 +44,25 @@ fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
     Terminal::new(CrosstermBackend::new(stdout()))
 }
 
-/// Run the console until the user quits. Draws only after something changed.
+/// Run the console until the user quits, or SIGTERM/SIGHUP/SIGINT arrives (an ssh drop, a
+/// kill): either way the loop ends and the guard restores the terminal. Draws only after
+/// something changed.
 pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGTERM, SIGHUP, SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
     let mut terminal = enter()?;
     let _guard = Guard;
     terminal.clear()?;
     let mut last = std::time::Instant::now();
-    while !app.quit {
+    while !app.quit && !stop.load(Ordering::Relaxed) {
         if app.dirty {
             terminal.draw(|f| super::draw(f, &mut app, theme))?;
             app.dirty = false;
         }
         // Idle: wait for input. Playing: wake ten times a second to move the playhead.
-        let wait = if app.playing { 100 } else { 1000 };
+        let wait = if app.playing { 100 } else { 250 };
         let ready = event::poll(Duration::from_millis(wait))?;
         let now = std::time::Instant::now();
         app.tick(now - last);
