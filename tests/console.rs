@@ -187,3 +187,40 @@ fn search_finds_matches_in_the_focused_pane_with_smart_case() {
     let f = frame(&mut a, 80, 24);
     assert!(f.contains("bad regex"), "{f}");
 }
+
+#[test]
+fn the_units_pane_shows_each_unit_as_it_was_at_the_cursor() {
+    let b = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bundles/i2-import-time-setting");
+    let mut a = App::new(sitrep::ingest::load(&[b], &LoadOptions::default()).unwrap());
+    at(&mut a, "2023-05-02T08:19:00Z");
+    let before = frame(&mut a, 160, 48);
+    // The unit's line in the units pane (the leftmost column), with the state line below it
+    // when the pane is too narrow for both.
+    let gunicorn_line = |f: &str| {
+        let rows: Vec<String> = f.lines().map(|l| l.chars().take(36).collect()).collect();
+        let i = rows
+            .iter()
+            .position(|l| l.contains("gunicorn.service"))
+            .unwrap_or_else(|| panic!("no gunicorn.service in the units pane:\n{f}"));
+        format!(
+            "{} {}",
+            rows[i],
+            rows.get(i + 1).cloned().unwrap_or_default()
+        )
+    };
+    assert!(
+        gunicorn_line(&before).contains("active/running"),
+        "{before}"
+    );
+    insta::assert_snapshot!("i2-160x48-before-the-crash", before);
+    at(&mut a, "2023-05-02T08:20:00Z");
+    let after = frame(&mut a, 160, 48);
+    assert!(
+        gunicorn_line(&after).contains("failed (exit-code, 1/FAILURE)"),
+        "{after}"
+    );
+    insta::assert_snapshot!("i2-160x48-after-the-crash", after);
+    let small = frame(&mut a, 80, 24);
+    assert!(small.contains("units failed: gunicorn.service"), "{small}");
+}

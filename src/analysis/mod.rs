@@ -1,3 +1,4 @@
-//! What sitrep works out from the model: for now the merged timeline.
+//! What sitrep works out from the model: the merged timeline, unit and socket state over time.
 
+pub mod state;
 pub mod timeline;

@@ -1,6 +1,7 @@
 //! The console's state and its update function: every key becomes an [`Action`], every action
 //! changes the state here, and the screen is drawn from the state. No terminal in this file.
 
+use crate::analysis::state::{Sockets, Units};
 use crate::analysis::timeline::Timeline;
 use crate::model::Incident;
 use crate::model::format_id::FormatId;
@@ -145,6 +146,9 @@ pub struct App {
     pub speed: u32,
     /// The search being typed after `/`, while the prompt is open.
     pub prompt: Option<String>,
+    /// Units and listening sockets over time, built once from the snapshots and the journal.
+    pub units: Units,
+    pub sockets: Sockets,
     /// The last search, and what went wrong with it (a bad regex, no match).
     pub search: Option<regex::Regex>,
     pub status: Option<String>,
@@ -160,7 +164,11 @@ impl App {
             .map(|k| ListPane::new(*k, &incident))
             .filter(|p| p.kind == ListKind::Timeline || !p.records.is_empty())
             .collect();
+        let units = Units::build(&incident);
+        let sockets = Sockets::build(&incident);
         let mut app = App {
+            units,
+            sockets,
             incident,
             lists,
             focus: 0,

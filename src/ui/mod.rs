@@ -99,12 +99,21 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     }
 }
 
-/// Wide screens: the timeline and the detail side by side, the per-kind panes below.
+/// Wide screens: units and sockets, the timeline and the detail side by side, the per-kind
+/// panes below.
 fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
-    let [timeline, detail] =
-        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(top);
+    let [state, timeline, detail] = Layout::horizontal([
+        Constraint::Percentage(22),
+        Constraint::Percentage(48),
+        Constraint::Percentage(30),
+    ])
+    .areas(top);
+    let [units, sockets] =
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(state);
+    panes::units::draw(f, units, app, theme);
+    panes::sockets::draw(f, sockets, app, theme);
     panes::list::draw(f, timeline, app, 0, theme);
     panes::detail::draw(f, detail, app, theme);
     let others = app.lists.len() - 1;
@@ -119,12 +128,29 @@ fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
 
 /// Small screens: tabs, the focused pane, and the detail of its record below.
 fn compact(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
-    let [tabs, main, detail] = Layout::vertical([
+    let [tabs, summary, main, detail] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(6),
         Constraint::Length(body.height / 3),
     ])
     .areas(body);
+    let failed = app.units.at(app.cursor).iter().any(|u| u.failed());
+    let style = if failed {
+        theme.severity(crate::model::severity::Severity::Error)
+    } else {
+        theme.muted()
+    };
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!(" {}", panes::units::summary(app)), style),
+            Span::styled(
+                format!(" │ {}", panes::sockets::summary(app)),
+                theme.muted(),
+            ),
+        ])),
+        summary,
+    );
     let titles: Vec<String> = app
         .lists
         .iter()

@@ -3,3 +3,5 @@
 pub mod detail;
 pub mod help;
 pub mod list;
+pub mod sockets;
+pub mod units;

@@ -1,0 +1,66 @@
+//! Listening sockets (tcp, udp, unix) with their process and established connections, from
+//! the `ss` snapshot in force at the cursor time.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::text::sanitize;
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let listeners = app.sockets.listeners(app.cursor);
+    let block = Block::bordered()
+        .border_style(theme.block(false))
+        .title(Span::styled(
+            format!(" Sockets ({} listening) ", listeners.len()),
+            theme.title(false),
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let lines: Vec<Line> = listeners
+        .iter()
+        .take(usize::from(inner.height))
+        .map(|l| {
+            let who = match (&l.process, l.pid) {
+                (Some(p), Some(pid)) => format!("{p}/{pid}"),
+                (Some(p), None) => p.clone(),
+                _ => "-".into(),
+            };
+            let right = if l.established > 0 {
+                format!(" {who} +{}", l.established)
+            } else {
+                format!(" {who}")
+            };
+            let addr_w = w.saturating_sub(right.chars().count() + 6).max(12);
+            let addr: String = sanitize(&l.local).chars().take(addr_w).collect();
+            Line::from(vec![
+                Span::styled(format!("{:<5} ", l.netid), theme.muted()),
+                Span::raw(format!("{addr:<addr_w$}")),
+                Span::styled(right, theme.muted()),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        f.render_widget(
+            Paragraph::new(Line::styled("no ss snapshot in this bundle", theme.muted())),
+            inner,
+        );
+        return;
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The one-line summary small screens show.
+pub fn summary(app: &App) -> String {
+    let l = app.sockets.listeners(app.cursor);
+    let unix = l.iter().filter(|s| s.netid.starts_with('u')).count();
+    format!(
+        "sockets: {} listening ({} tcp/udp, {unix} unix)",
+        l.len(),
+        l.len() - unix
+    )
+}
