@@ -224,3 +224,35 @@ fn the_units_pane_shows_each_unit_as_it_was_at_the_cursor() {
     let small = frame(&mut a, 80, 24);
     assert!(small.contains("units failed: gunicorn.service"), "{small}");
 }
+
+#[test]
+fn burst_keys_jump_between_quiet_separated_error_runs() {
+    let mut a = app();
+    at(&mut a, "2023-04-13T11:00:00Z");
+    a.update(Action::NextBurst);
+    // After 11:00 the errors are the 11:12:40 static-file miss, then the 502 storm at 11:24:04.
+    assert_eq!(format_utc(a.cursor), "2023-04-13T11:12:40.000000Z");
+    a.update(Action::NextBurst);
+    assert_eq!(format_utc(a.cursor), "2023-04-13T11:24:04.000000Z");
+    a.update(Action::PrevBurst);
+    assert_eq!(format_utc(a.cursor), "2023-04-13T11:12:40.000000Z");
+}
+
+#[test]
+fn a_click_focuses_and_selects_and_the_wheel_scrolls() {
+    let mut a = app();
+    at(&mut a, "2023-04-13T11:24:04Z");
+    let screen = frame(&mut a, 160, 48);
+    // Click the third record row of the Error pane (pane 3 in the bottom row).
+    let err = pane(&a, ListKind::Error);
+    let hit = a.hits.iter().find(|h| h.pane == err).copied().unwrap();
+    a.click(hit.area.x + 5, hit.first_row + 2);
+    assert_eq!(a.focus, err, "{screen}");
+    assert_eq!(a.lists[err].selected, hit.first_index + 2);
+    assert_eq!(a.cursor, a.lists[err].records.time(hit.first_index + 2));
+    let before = a.lists[err].selected;
+    a.scroll(hit.area.x + 5, hit.first_row, 3);
+    assert_eq!(a.lists[err].selected, before + 3);
+    a.scroll(hit.area.x + 5, hit.first_row, -100);
+    assert_eq!(a.lists[err].selected, 0);
+}

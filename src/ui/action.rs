@@ -22,6 +22,9 @@ pub enum Action {
     PrevProblem,
     NextRecord,
     PrevRecord,
+    /// The start of the next (previous) burst of errors: errors after a quiet minute.
+    NextBurst,
+    PrevBurst,
     Zoom,
     /// Type a regex to search the focused pane.
     Search,
@@ -139,6 +142,20 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('[')],
         action: Action::PrevRecord,
         help: "previous record, any source",
+        footer: false,
+    },
+    Binding {
+        keys: "}",
+        codes: &[KeyCode::Char('}')],
+        action: Action::NextBurst,
+        help: "next burst of errors",
+        footer: false,
+    },
+    Binding {
+        keys: "{",
+        codes: &[KeyCode::Char('{')],
+        action: Action::PrevBurst,
+        help: "previous burst of errors",
         footer: false,
     },
     Binding {

@@ -149,6 +149,8 @@ pub struct App {
     /// Units and listening sockets over time, built once from the snapshots and the journal.
     pub units: Units,
     pub sockets: Sockets,
+    /// Where the last frame put each list pane's rows (mouse clicks land by these).
+    pub hits: Vec<crate::ui::panes::list::Hit>,
     /// The last search, and what went wrong with it (a bad regex, no match).
     pub search: Option<regex::Regex>,
     pub status: Option<String>,
@@ -167,6 +169,7 @@ impl App {
         let units = Units::build(&incident);
         let sockets = Sockets::build(&incident);
         let mut app = App {
+            hits: Vec::new(),
             units,
             sockets,
             incident,
@@ -346,6 +349,11 @@ impl App {
                     self.goto_time(t);
                 }
             }
+            Action::NextBurst | Action::PrevBurst => {
+                if let Some(t) = self.burst(action == Action::NextBurst) {
+                    self.goto_time(t);
+                }
+            }
             Action::Zoom => {
                 self.zoom = !self.zoom;
                 self.dirty = true;
@@ -389,6 +397,63 @@ impl App {
             }
             Action::Quit => self.quit = true,
         }
+    }
+
+    /// Start of the next (previous) burst: an error with no other error in the minute before.
+    fn burst(&self, forward: bool) -> Option<Micros> {
+        const QUIET: Micros = 60 * crate::model::time::MICROS_PER_SEC;
+        let all = &self.lists[0].records;
+        let sources = &self.incident.sources;
+        let n = self.visible_len(0);
+        let errors: Vec<Micros> = (0..n)
+            .filter(|i| {
+                let e = all.entries[*i];
+                sources[e.source as usize].sev[e.row as usize] <= Severity::Error
+            })
+            .map(|i| all.time(i))
+            .collect();
+        let starts = errors
+            .iter()
+            .enumerate()
+            .filter(|(k, t)| *k == 0 || **t - errors[k - 1] >= QUIET)
+            .map(|(_, t)| *t);
+        if forward {
+            starts.into_iter().find(|t| *t > self.cursor)
+        } else {
+            starts.into_iter().rfind(|t| *t < self.cursor)
+        }
+    }
+
+    /// A click at screen cell (`x`, `y`): focus the pane there and select the row clicked.
+    pub fn click(&mut self, x: u16, y: u16) {
+        let Some(hit) = self.hit_at(x, y) else {
+            return;
+        };
+        self.focus = hit.pane;
+        self.dirty = true;
+        if y >= hit.first_row {
+            let index = hit.first_index + usize::from(y - hit.first_row);
+            if index < self.visible_len(hit.pane) {
+                self.select(hit.pane, index);
+            }
+        }
+    }
+
+    /// The wheel over a pane moves its selection by `lines` (negative: up).
+    pub fn scroll(&mut self, x: u16, y: u16, lines: isize) {
+        let pane = self.hit_at(x, y).map_or(self.focus, |h| h.pane);
+        let last = self.visible_len(pane).saturating_sub(1);
+        let sel = self.lists[pane].selected;
+        let to = sel.saturating_add_signed(lines).min(last);
+        self.focus = pane;
+        self.select(pane, to);
+    }
+
+    fn hit_at(&self, x: u16, y: u16) -> Option<crate::ui::panes::list::Hit> {
+        self.hits.iter().copied().find(|h| {
+            let a = h.area;
+            x >= a.x && x < a.x + a.width && y >= a.y && y < a.y + a.height
+        })
     }
 
     /// A key typed into the open search prompt.

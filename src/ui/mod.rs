@@ -87,13 +87,13 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     };
     f.render_widget(Paragraph::new(foot_line), foot);
     app.page = usize::from(body.height.saturating_sub(4)).max(1);
-    if app.zoom {
-        panes::list::draw(f, body, app, app.focus, theme);
+    app.hits = if app.zoom {
+        vec![panes::list::draw(f, body, app, app.focus, theme)]
     } else if area.width >= 160 && area.height >= 40 {
-        grid(f, body, app, theme);
+        grid(f, body, app, theme)
     } else {
-        compact(f, body, app, theme);
-    }
+        compact(f, body, app, theme)
+    };
     if app.help {
         panes::help::draw(f, area, theme);
     }
@@ -101,7 +101,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
 
 /// Wide screens: units and sockets, the timeline and the detail side by side, the per-kind
 /// panes below.
-fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
+fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) -> Vec<panes::list::Hit> {
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
     let [state, timeline, detail] = Layout::horizontal([
@@ -114,20 +114,21 @@ fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(state);
     panes::units::draw(f, units, app, theme);
     panes::sockets::draw(f, sockets, app, theme);
-    panes::list::draw(f, timeline, app, 0, theme);
+    let mut hits = vec![panes::list::draw(f, timeline, app, 0, theme)];
     panes::detail::draw(f, detail, app, theme);
     let others = app.lists.len() - 1;
     if others > 0 {
         let cols =
             Layout::horizontal(vec![Constraint::Ratio(1, others as u32); others]).split(bottom);
         for (i, r) in cols.iter().enumerate() {
-            panes::list::draw(f, *r, app, i + 1, theme);
+            hits.push(panes::list::draw(f, *r, app, i + 1, theme));
         }
     }
+    hits
 }
 
 /// Small screens: tabs, the focused pane, and the detail of its record below.
-fn compact(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
+fn compact(f: &mut Frame, body: Rect, app: &App, theme: &Theme) -> Vec<panes::list::Hit> {
     let [tabs, summary, main, detail] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -164,6 +165,7 @@ fn compact(f: &mut Frame, body: Rect, app: &App, theme: &Theme) {
             .style(theme.muted()),
         tabs,
     );
-    panes::list::draw(f, main, app, app.focus, theme);
+    let hit = panes::list::draw(f, main, app, app.focus, theme);
     panes::detail::draw(f, detail, app, theme);
+    vec![hit]
 }

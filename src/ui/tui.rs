@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crossterm::event::{self, Event, KeyCode, KeyEventKind};
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseButton,
+    MouseEventKind,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -21,7 +24,12 @@ use super::theme::Theme;
 
 fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 /// Restores the terminal when dropped, whatever way the loop ends.
@@ -40,7 +48,12 @@ fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
         hook(info);
     }));
     enable_raw_mode()?;
-    execute!(stdout(), EnterAlternateScreen, crossterm::cursor::Hide)?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        crossterm::cursor::Hide
+    )?;
     Terminal::new(CrosstermBackend::new(stdout()))
 }
 
@@ -85,6 +98,12 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
                     app.update(a);
                 }
             }
+            Event::Mouse(m) => match m.kind {
+                MouseEventKind::Down(MouseButton::Left) => app.click(m.column, m.row),
+                MouseEventKind::ScrollDown => app.scroll(m.column, m.row, 3),
+                MouseEventKind::ScrollUp => app.scroll(m.column, m.row, -3),
+                _ => {}
+            },
             Event::Resize(_, _) => app.dirty = true,
             _ => {}
         }

@@ -206,8 +206,19 @@ fn histogram_line(pane: &ListPane, app: &App, width: usize, theme: &Theme) -> Li
     Line::from(spans)
 }
 
-/// Draw list pane `index` of the app into `area`.
-pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
+/// Where a list pane's rows landed on screen, for mouse clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub pane: usize,
+    /// The pane's whole area (border included).
+    pub area: Rect,
+    /// Screen row of the first record row, and the record index shown there.
+    pub first_row: u16,
+    pub first_index: usize,
+}
+
+/// Draw list pane `index` of the app into `area`; returns where its rows are.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -> Hit {
     let pane = &app.lists[index];
     let focused = index == app.focus;
     let title = format!(
@@ -221,8 +232,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
         .title(Span::styled(title, theme.title(focused)));
     let inner = block.inner(area);
     f.render_widget(block, area);
+    let mut hit = Hit {
+        pane: index,
+        area,
+        first_row: inner.y,
+        first_index: 0,
+    };
     if inner.height == 0 || inner.width == 0 {
-        return;
+        return hit;
     }
     let width = usize::from(inner.width);
     let mut lines: Vec<Line> = Vec::new();
@@ -260,5 +277,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) {
         }
         lines.push(line);
     }
+    hit.first_row = inner.y + (usize::from(inner.height) - rows) as u16;
+    hit.first_index = first;
     f.render_widget(Paragraph::new(lines).style(Style::default()), inner);
+    hit
 }
