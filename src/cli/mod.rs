@@ -171,6 +171,31 @@ fn screenshots(dir: &std::path::Path) -> Result<(), Failure> {
         ),
         ("help-100x30", 100, 30, &[Action::Help]),
     ];
+    // The traceback of I-2 (the setting read at import time), from the repository's bundle.
+    let i2 = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bundles/i2-import-time-setting");
+    if let Ok(inc) = load(std::slice::from_ref(&i2), &LoadOptions::default()) {
+        let mut app = crate::ui::app::App::new(inc);
+        if let Some(t) = crate::model::time::parse_instant("2023-05-02T08:19:22.561208Z") {
+            app.goto_time(t);
+        }
+        // Select the journal pane's record at that time: the traceback.
+        if let Some(j) = app
+            .lists
+            .iter()
+            .position(|p| p.kind == crate::ui::app::ListKind::Journal)
+        {
+            app.update(Action::Focus(j as u8 + 1));
+            app.update(Action::Zoom);
+            app.update(Action::Zoom);
+        }
+        let mut term = Terminal::new(TestBackend::new(160, 48))?;
+        term.draw(|f| crate::ui::draw(f, &mut app, &theme))?;
+        let path = dir.join("traceback-detail-160x48.svg");
+        std::fs::write(&path, crate::ui::svg::render(term.backend().buffer()))
+            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+        println!("wrote {}", path.display());
+    }
     for (name, w, h, actions) in shots {
         let mut app = demo();
         for a in actions {

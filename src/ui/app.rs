@@ -149,6 +149,8 @@ pub struct App {
     /// Units and listening sockets over time, built once from the snapshots and the journal.
     pub units: Units,
     pub sockets: Sockets,
+    /// The selected record's text in syntax colours, computed once per selection.
+    pub highlighted: Option<((usize, usize), Option<Vec<ratatui::text::Line<'static>>>)>,
     /// Where the last frame put each list pane's rows (mouse clicks land by these).
     pub hits: Vec<crate::ui::panes::list::Hit>,
     /// The last search, and what went wrong with it (a bad regex, no match).
@@ -169,6 +171,7 @@ impl App {
         let units = Units::build(&incident);
         let sockets = Sockets::build(&incident);
         let mut app = App {
+            highlighted: None,
             hits: Vec::new(),
             units,
             sockets,
@@ -422,6 +425,21 @@ impl App {
         } else {
             starts.into_iter().rfind(|t| *t < self.cursor)
         }
+    }
+
+    /// Colour the selected record's text if its syntax is known, unless already done.
+    pub fn refresh_highlight(&mut self) {
+        let Some(key) = self.selected_record() else {
+            return;
+        };
+        if self.highlighted.as_ref().is_some_and(|(k, _)| *k == key) {
+            return;
+        }
+        let s = &self.incident.sources[key.0];
+        let text = s.text(key.1);
+        let lines = crate::ui::highlight::syntax_for(s.format, &text)
+            .and_then(|syntax| crate::ui::highlight::highlight(&text, syntax));
+        self.highlighted = Some((key, lines));
     }
 
     /// A click at screen cell (`x`, `y`): focus the pane there and select the row clicked.

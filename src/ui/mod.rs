@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod highlight;
 pub mod panes;
 pub mod svg;
 pub mod theme;
@@ -87,6 +88,9 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     };
     f.render_widget(Paragraph::new(foot_line), foot);
     app.page = usize::from(body.height.saturating_sub(4)).max(1);
+    if theme.colours() {
+        app.refresh_highlight();
+    }
     app.hits = if app.zoom {
         vec![panes::list::draw(f, body, app, app.focus, theme)]
     } else if area.width >= 160 && area.height >= 40 {

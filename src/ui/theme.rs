@@ -144,6 +144,11 @@ impl Theme {
         }
     }
 
+    /// Whether colours are on (syntax colouring follows this too).
+    pub fn colours(&self) -> bool {
+        !self.no_color
+    }
+
     fn fg(&self, c: Color) -> Style {
         if self.no_color {
             Style::default()

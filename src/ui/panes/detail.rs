@@ -39,12 +39,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.muted(),
         ),
     ])];
-    let text = s.text(row);
-    for l in text.split('\n').take(200) {
-        lines.push(Line::styled(
-            sanitize(&l.replace('\t', "    ")).into_owned(),
-            theme.severity(s.sev[row]),
-        ));
+    let coloured = app
+        .highlighted
+        .as_ref()
+        .filter(|(k, _)| *k == (source, row))
+        .and_then(|(_, l)| l.as_ref());
+    match coloured {
+        Some(hl) => lines.extend(hl.iter().take(200).cloned()),
+        None => {
+            let text = s.text(row);
+            for l in text.split('\n').take(200) {
+                lines.push(Line::styled(
+                    sanitize(&l.replace('\t', "    ")).into_owned(),
+                    theme.severity(s.sev[row]),
+                ));
+            }
+        }
     }
     let fields = app.incident.fields(source, row);
     if !fields.is_empty() {
