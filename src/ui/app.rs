@@ -150,12 +150,19 @@ pub struct App {
     pub units: Units,
     pub sockets: Sockets,
     /// The selected record's text in syntax colours, computed once per selection.
-    pub highlighted: Option<((usize, usize), Option<Vec<ratatui::text::Line<'static>>>)>,
+    pub highlighted: Option<Coloured>,
     /// Where the last frame put each list pane's rows (mouse clicks land by these).
     pub hits: Vec<crate::ui::panes::list::Hit>,
     /// The last search, and what went wrong with it (a bad regex, no match).
     pub search: Option<regex::Regex>,
     pub status: Option<String>,
+}
+
+/// A record's text in syntax colours (`lines` is `None` when it has no known syntax).
+#[derive(Debug)]
+pub struct Coloured {
+    pub key: (usize, usize),
+    pub lines: Option<Vec<ratatui::text::Line<'static>>>,
 }
 
 /// Replay speeds `+` and `-` step through.
@@ -432,14 +439,14 @@ impl App {
         let Some(key) = self.selected_record() else {
             return;
         };
-        if self.highlighted.as_ref().is_some_and(|(k, _)| *k == key) {
+        if self.highlighted.as_ref().is_some_and(|c| c.key == key) {
             return;
         }
         let s = &self.incident.sources[key.0];
         let text = s.text(key.1);
         let lines = crate::ui::highlight::syntax_for(s.format, &text)
             .and_then(|syntax| crate::ui::highlight::highlight(&text, syntax));
-        self.highlighted = Some((key, lines));
+        self.highlighted = Some(Coloured { key, lines });
     }
 
     /// A click at screen cell (`x`, `y`): focus the pane there and select the row clicked.

@@ -42,8 +42,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let coloured = app
         .highlighted
         .as_ref()
-        .filter(|(k, _)| *k == (source, row))
-        .and_then(|(_, l)| l.as_ref());
+        .filter(|c| c.key == (source, row))
+        .and_then(|c| c.lines.as_ref());
     match coloured {
         Some(hl) => lines.extend(hl.iter().take(200).cloned()),
         None => {
