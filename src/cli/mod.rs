@@ -70,16 +70,21 @@ enum Command {
     Replay {
         #[command(flatten)]
         input: Input,
-        /// Colours: default, light, high-contrast (NO_COLOR turns colour off).
-        #[arg(long, default_value = "default")]
-        theme: String,
+        /// Colours: default, light, high-contrast, or a theme file of the config directory
+        /// (NO_COLOR turns colour off).
+        #[arg(long)]
+        theme: Option<String>,
     },
     /// Open the built-in flagship incident (I-1: the socket nobody listened to) in the console.
     Demo {
-        /// Colours: default, light, high-contrast (NO_COLOR turns colour off).
-        #[arg(long, default_value = "default")]
-        theme: String,
+        /// Colours: default, light, high-contrast, or a theme file of the config directory
+        /// (NO_COLOR turns colour off).
+        #[arg(long)]
+        theme: Option<String>,
     },
+    /// Check the settings file ($SITREP_CONFIG, else ~/.config/sitrep/config.toml) and say
+    /// which file is in force.
+    Config,
     /// Print a shell completion script: sitrep completions bash > /etc/bash_completion.d/sitrep
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), generated from this command line: sitrep man | man -l -
@@ -126,8 +131,48 @@ fn print_notes(incident: &Incident) {
 }
 
 /// Open the console on a loaded incident; needs a terminal.
-fn console(incident: Incident, theme: &str) -> Result<(), Failure> {
-    let theme = crate::ui::theme::Theme::named(theme).map_err(Failure)?;
+/// `sitrep config`: say which settings file is in force and whether it is good.
+fn check_config(out: &mut impl Write) -> Result<(), Failure> {
+    let path = crate::config::path();
+    let config = crate::config::load().map_err(Failure)?;
+    let theme = config.theme.as_deref().unwrap_or("default");
+    crate::ui::theme::Theme::resolve(theme, crate::config::dir().as_deref()).map_err(|e| {
+        let file = path
+            .as_ref()
+            .map_or("settings".into(), |p| p.display().to_string());
+        Failure(format!("{file}: theme: {e}"))
+    })?;
+    match path {
+        Some(p) if p.exists() => writeln!(
+            out,
+            "{}: ok (theme {theme}, {} key change(s))",
+            p.display(),
+            config.keys.len()
+        )?,
+        Some(p) => writeln!(out, "{}: not there; the defaults are in force", p.display())?,
+        None => writeln!(
+            out,
+            "no settings file (neither SITREP_CONFIG nor HOME is set); the defaults are in force"
+        )?,
+    }
+    Ok(())
+}
+
+fn console(incident: Incident, theme: Option<&str>) -> Result<(), Failure> {
+    let config = crate::config::load().map_err(Failure)?;
+    let name = theme.or(config.theme.as_deref()).unwrap_or("default");
+    let theme =
+        crate::ui::theme::Theme::resolve(name, crate::config::dir().as_deref()).map_err(|e| {
+            let whence = if theme.is_some() {
+                "--theme".to_string()
+            } else {
+                crate::config::path()
+                    .map_or("settings".into(), |p| format!("{}: theme", p.display()))
+            };
+            Failure(format!("{whence}: {e}"))
+        })?;
+    let mut keymap = crate::ui::keymap::Keymap::default();
+    keymap.patch(&config.keys).map_err(Failure)?;
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure(
@@ -141,7 +186,9 @@ fn console(incident: Incident, theme: &str) -> Result<(), Failure> {
         ));
     }
     print_notes(&incident);
-    crate::ui::tui::run(crate::ui::app::App::new(incident), &theme)?;
+    let mut app = crate::ui::app::App::new(incident);
+    app.keymap = keymap;
+    crate::ui::tui::run(app, &theme)?;
     Ok(())
 }
 
@@ -221,7 +268,9 @@ pub fn main() -> ExitCode {
             sources::print(&inc, format, &mut out).map_err(Failure::from)
         }),
         Command::Timeline(args) => timeline::run(&args, &mut out),
-        Command::Replay { input, theme } => load_input(&input).and_then(|inc| console(inc, &theme)),
+        Command::Replay { input, theme } => {
+            load_input(&input).and_then(|inc| console(inc, theme.as_deref()))
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "sitrep", &mut out);
             Ok(())
@@ -232,8 +281,9 @@ pub fn main() -> ExitCode {
         Command::Screenshots { dir } => screenshots(&dir),
         Command::Demo { theme } => console(
             crate::ingest::load_files(crate::ingest::demo::bundle(), &LoadOptions::default()),
-            &theme,
+            theme.as_deref(),
         ),
+        Command::Config => check_config(&mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::from));
     match result {

@@ -151,6 +151,8 @@ pub struct App {
     pub sockets: Sockets,
     /// The selected record's text in syntax colours, computed once per selection.
     pub highlighted: Option<Coloured>,
+    /// The keys in force (defaults patched by the config file).
+    pub keymap: crate::ui::keymap::Keymap,
     /// Where the last frame put each list pane's rows (mouse clicks land by these).
     pub hits: Vec<crate::ui::panes::list::Hit>,
     /// The last search, and what went wrong with it (a bad regex, no match).
@@ -178,6 +180,7 @@ impl App {
         let units = Units::build(&incident);
         let sockets = Sockets::build(&incident);
         let mut app = App {
+            keymap: Default::default(),
             highlighted: None,
             hits: Vec::new(),
             units,

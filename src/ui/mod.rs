@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod highlight;
+pub mod keymap;
 pub mod panes;
 pub mod svg;
 pub mod theme;
@@ -14,7 +15,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
-use action::KEYMAP;
 use app::App;
 use theme::Theme;
 
@@ -44,10 +44,15 @@ fn header(app: &App, theme: &Theme) -> Line<'static> {
     .style(theme.header())
 }
 
-fn footer(theme: &Theme) -> Line<'static> {
+fn footer(app: &App, theme: &Theme) -> Line<'static> {
     let mut spans = vec![];
-    for b in KEYMAP.iter().filter(|b| b.footer) {
-        spans.push(Span::styled(format!(" {} ", b.keys), theme.title(true)));
+    for b in app
+        .keymap
+        .entries()
+        .iter()
+        .filter(|b| b.footer && !b.keys.is_empty())
+    {
+        spans.push(Span::styled(format!(" {} ", b.label()), theme.title(true)));
         spans.push(Span::styled(format!("{} ", b.help), theme.muted()));
     }
     Line::from(spans)
@@ -84,7 +89,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             Span::styled(format!(" {} ", crate::text::sanitize(s)), theme.title(true)),
             Span::styled("n/N next/previous match ", theme.muted()),
         ]),
-        (None, None) => footer(theme),
+        (None, None) => footer(app, theme),
     };
     f.render_widget(Paragraph::new(foot_line), foot);
     app.page = usize::from(body.height.saturating_sub(4)).max(1);
@@ -99,7 +104,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         compact(f, body, app, theme)
     };
     if app.help {
-        panes::help::draw(f, area, theme);
+        panes::help::draw(f, area, app, theme);
     }
 }
 

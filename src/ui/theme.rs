@@ -112,6 +112,20 @@ impl Theme {
         Theme::named("default").unwrap_or_else(|_| Theme::plain())
     }
 
+    /// A theme by name: `themes/NAME.toml` in the config directory if there is one, else the
+    /// built-in theme of that name; `NO_COLOR` honoured.
+    pub fn resolve(name: &str, config_dir: Option<&std::path::Path>) -> Result<Theme, String> {
+        if let Some(dir) = config_dir {
+            let file = dir.join("themes").join(format!("{name}.toml"));
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                return Theme::parse(&text, no_color)
+                    .map_err(|e| format!("{}: {e}", file.display()));
+            }
+        }
+        Theme::named(name)
+    }
+
     /// A built-in theme by name, honouring `NO_COLOR`.
     pub fn named(name: &str) -> Result<Theme, String> {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -121,7 +135,7 @@ impl Theme {
             .map(|(_, t)| *t)
             .ok_or_else(|| {
                 let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-                format!("--theme: no theme {name:?}; built in: {}", names.join(", "))
+                format!("no theme {name:?}; built in: {}", names.join(", "))
             })?;
         Theme::parse(text, no_color).map_err(|e| format!("theme {name}: {e}"))
     }

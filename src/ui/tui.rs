@@ -18,7 +18,6 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-use super::action::action_for;
 use super::app::App;
 use super::theme::Theme;
 
@@ -94,7 +93,7 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
                 }
             }
             Event::Key(k) if k.kind != KeyEventKind::Release => {
-                if let Some(a) = action_for(k) {
+                if let Some(a) = app.keymap.action_for(k) {
                     app.update(a);
                 }
             }

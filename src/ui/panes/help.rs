@@ -5,15 +5,17 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use crate::ui::action::KEYMAP;
+use crate::ui::app::App;
 use crate::ui::theme::Theme;
 
-pub fn draw(f: &mut Frame, area: Rect, theme: &Theme) {
-    let mut lines: Vec<Line> = KEYMAP
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines: Vec<Line> = app
+        .keymap
+        .entries()
         .iter()
         .map(|b| {
             Line::from(vec![
-                Span::styled(format!("{:>9}  ", b.keys), theme.title(true)),
+                Span::styled(format!("{:>9}  ", b.label()), theme.title(true)),
                 Span::raw(b.help),
             ])
         })
