@@ -133,7 +133,21 @@ fn completions_man_page_and_console_without_a_terminal() {
         err.contains("built in: default, light, high-contrast"),
         "{err}"
     );
-    let (code, out, _) = sitrep(&["replay", "--help"]);
-    assert_eq!(code, 0);
-    assert!(out.contains("Examples:"), "{out}");
+    for sub in [
+        "sources",
+        "timeline",
+        "replay",
+        "demo",
+        "config",
+        "completions",
+        "man",
+        "screenshots",
+    ] {
+        let (code, out, _) = sitrep(&[sub, "--help"]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("Examples:"),
+            "{sub} --help has no examples:\n{out}"
+        );
+    }
 }

@@ -256,3 +256,19 @@ fn a_click_focuses_and_selects_and_the_wheel_scrolls() {
     a.scroll(hit.area.x + 5, hit.first_row, -100);
     assert_eq!(a.lists[err].selected, 0);
 }
+
+#[test]
+fn rotated_files_merge_in_their_pane_with_the_file_shown() {
+    let b = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/i5-single-worker-upload");
+    let mut a = App::new(sitrep::ingest::load(&[b], &LoadOptions::default()).unwrap());
+    let acc = pane(&a, ListKind::Access);
+    assert_eq!(a.lists[acc].files, 3);
+    assert_eq!(a.lists[acc].records.len(), 116 + 120 + 35);
+    a.update(Action::Focus(acc as u8 + 1));
+    a.update(Action::Top);
+    let f = frame(&mut a, 160, 48);
+    assert!(f.contains("access.log.2.gz"), "{f}");
+    a.update(Action::Bottom);
+    let f = frame(&mut a, 160, 48);
+    assert!(f.contains(" access.log "), "{f}");
+}

@@ -62,6 +62,9 @@ enum Command {
         format: OutFormat,
     },
     /// All sources merged into one timeline.
+    #[command(
+        after_help = "Examples:\n  sitrep timeline incident.tar.gz --severity error+\n  sitrep timeline ./bundle --since -15m --grep 'upstream' --format json\n  sitrep timeline ./bundle --source nginx-error --source journal/journal.json\n  sitrep timeline ./bundle --count"
+    )]
     Timeline(timeline::Args),
     /// Open bundles in the console.
     #[command(
@@ -76,6 +79,9 @@ enum Command {
         theme: Option<String>,
     },
     /// Open the built-in flagship incident (I-1: the socket nobody listened to) in the console.
+    #[command(
+        after_help = "Examples:\n  sitrep demo\n  NO_COLOR=1 sitrep demo\n  sitrep demo --theme high-contrast"
+    )]
     Demo {
         /// Colours: default, light, high-contrast, or a theme file of the config directory
         /// (NO_COLOR turns colour off).
@@ -84,12 +90,24 @@ enum Command {
     },
     /// Check the settings file ($SITREP_CONFIG, else ~/.config/sitrep/config.toml) and say
     /// which file is in force.
+    #[command(
+        after_help = "Examples:\n  sitrep config\n  SITREP_CONFIG=./my-sitrep.toml sitrep config"
+    )]
     Config,
     /// Print a shell completion script: sitrep completions bash > /etc/bash_completion.d/sitrep
+    #[command(
+        after_help = "Examples:\n  sitrep completions bash > ~/.local/share/bash-completion/completions/sitrep\n  sitrep completions zsh > ~/.zfunc/_sitrep\n  sitrep completions fish > ~/.config/fish/completions/sitrep.fish"
+    )]
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), generated from this command line: sitrep man | man -l -
+    #[command(
+        after_help = "Examples:\n  sitrep man | man -l -\n  sitrep man > /usr/local/share/man/man1/sitrep.1"
+    )]
     Man,
     /// Draw the console's main screens from the demo into DIR as SVG pictures (the README's).
+    #[command(
+        after_help = "Examples:\n  sitrep screenshots screenshots\n  rsvg-convert screenshots/grid-200x50.svg -o grid.png"
+    )]
     Screenshots {
         /// Where to write the pictures.
         dir: PathBuf,

@@ -62,6 +62,8 @@ pub struct ListPane {
     pub selected: usize,
     /// `errors_before[i]`: records at error or worse among the first `i` (histograms in O(1)).
     pub errors_before: Vec<u32>,
+    /// How many files feed the pane.
+    pub files: usize,
 }
 
 impl ListPane {
@@ -87,11 +89,13 @@ impl ListPane {
             }
             errors_before.push(n);
         }
+        let files = ranges.iter().filter(|r| !r.is_empty()).count();
         ListPane {
             kind,
             records,
             selected: 0,
             errors_before,
+            files,
         }
     }
 

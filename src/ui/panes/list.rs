@@ -45,15 +45,25 @@ pub fn clock(t: Micros) -> String {
     )
 }
 
-/// The first line of a record's text, made safe and cut to `width` characters.
+/// `s` cut to at most `width` terminal cells (wide characters count two).
+pub fn fit(s: &str, width: usize) -> String {
+    let mut used = 0;
+    s.chars()
+        .take_while(|c| {
+            used += unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0);
+            used <= width
+        })
+        .collect()
+}
+
+/// The first line of a record's text, made safe and cut to `width` cells.
 fn first_line(text: &str, width: usize) -> String {
     let line = text
         .split('\n')
         .next()
         .unwrap_or_default()
         .replace('\t', "    ");
-    let safe = sanitize(&line);
-    safe.chars().take(width).collect()
+    fit(&sanitize(&line), width)
 }
 
 fn field<'a>(fields: &'a [(String, String)], names: &[&str]) -> &'a str {
@@ -75,9 +85,16 @@ fn row_spans(
     let inc: &Incident = &app.incident;
     let s = &inc.sources[source];
     let sev = s.sev[row];
-    let time = Span::styled(clock(s.ts[row]), theme.muted());
+    let mut time = Span::styled(clock(s.ts[row]), theme.muted());
     let sev_style = theme.severity(sev);
-    let rest = width.saturating_sub(13);
+    let mut rest = width.saturating_sub(13);
+    // Several files of a kind (rotations, hosts) merge in one pane: say which file.
+    if kind != ListKind::Timeline && app.lists.iter().any(|p| p.kind == kind && p.files > 1) {
+        let name = s.file.rsplit('/').next().unwrap_or(&s.file);
+        let tag = fit(&sanitize(name), 14);
+        rest = rest.saturating_sub(15);
+        time = Span::styled(format!("{} {tag:<14}", clock(s.ts[row])), theme.muted());
+    }
     match kind {
         ListKind::Timeline => {
             let host = if inc.hosts.len() > 1 {
@@ -116,10 +133,7 @@ fn row_spans(
                 time,
                 Span::raw(" "),
                 Span::styled(fixed, sev_style),
-                Span::raw(format!(
-                    "{:<room$}",
-                    path.chars().take(room).collect::<String>()
-                )),
+                Span::raw(format!("{:<room$}", fit(&path, room))),
                 Span::styled(first_line(&tail, 40), theme.muted()),
             ]
         }
