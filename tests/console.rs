@@ -259,7 +259,8 @@ fn a_click_focuses_and_selects_and_the_wheel_scrolls() {
 
 #[test]
 fn rotated_files_merge_in_their_pane_with_the_file_shown() {
-    let b = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/i5-single-worker-upload");
+    let b = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bundles/i5-single-worker-upload");
     let mut a = App::new(sitrep::ingest::load(&[b], &LoadOptions::default()).unwrap());
     let acc = pane(&a, ListKind::Access);
     assert_eq!(a.lists[acc].files, 3);

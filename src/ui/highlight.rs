@@ -69,7 +69,9 @@ pub fn syntax_for(format: FormatId, text: &str) -> Option<&'static str> {
 
 fn convert(s: syntect::highlighting::Style) -> Style {
     let c = s.foreground;
-    let mut style = Style::default().fg(Color::Rgb(c.r, c.g, c.b));
+    static DEPTH: OnceLock<crate::ui::theme::Depth> = OnceLock::new();
+    let depth = *DEPTH.get_or_init(crate::ui::theme::Depth::from_env);
+    let mut style = Style::default().fg(crate::ui::theme::adapt(Color::Rgb(c.r, c.g, c.b), depth));
     if s.font_style.contains(FontStyle::BOLD) {
         style = style.add_modifier(Modifier::BOLD);
     }

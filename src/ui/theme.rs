@@ -72,8 +72,79 @@ pub struct Theme {
     no_color: bool,
 }
 
+/// How many colours the terminal shows, from `COLORTERM` and `TERM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    TrueColor,
+    Indexed256,
+    Basic16,
+}
+
+impl Depth {
+    pub fn from_env() -> Depth {
+        let colorterm = std::env::var("COLORTERM").unwrap_or_default();
+        let term = std::env::var("TERM").unwrap_or_default();
+        if colorterm.contains("truecolor") || colorterm.contains("24bit") {
+            Depth::TrueColor
+        } else if term.contains("256") || term.starts_with("tmux") || term.starts_with("screen") {
+            Depth::Indexed256
+        } else {
+            Depth::Basic16
+        }
+    }
+}
+
+/// The nearest colour the terminal can show: RGB becomes a 256-colour index, or one of the 16
+/// basic colours.
+pub fn adapt(c: Color, depth: Depth) -> Color {
+    let Color::Rgb(r, g, b) = c else {
+        return c;
+    };
+    match depth {
+        Depth::TrueColor => c,
+        Depth::Indexed256 => {
+            let level = |v: u8| {
+                if v < 48 {
+                    0
+                } else if v < 115 {
+                    1
+                } else {
+                    (v - 35) / 40
+                }
+            };
+            Color::Indexed(16 + 36 * level(r) + 6 * level(g) + level(b))
+        }
+        Depth::Basic16 => {
+            const BASIC: [(Color, (i32, i32, i32)); 16] = [
+                (Color::Black, (0, 0, 0)),
+                (Color::Red, (205, 49, 49)),
+                (Color::Green, (13, 188, 121)),
+                (Color::Yellow, (229, 229, 16)),
+                (Color::Blue, (36, 114, 200)),
+                (Color::Magenta, (188, 63, 188)),
+                (Color::Cyan, (17, 168, 205)),
+                (Color::Gray, (229, 229, 229)),
+                (Color::DarkGray, (102, 102, 102)),
+                (Color::LightRed, (241, 76, 76)),
+                (Color::LightGreen, (35, 209, 139)),
+                (Color::LightYellow, (245, 245, 67)),
+                (Color::LightBlue, (59, 142, 234)),
+                (Color::LightMagenta, (214, 112, 214)),
+                (Color::LightCyan, (41, 184, 219)),
+                (Color::White, (255, 255, 255)),
+            ];
+            let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+            BASIC
+                .iter()
+                .min_by_key(|(_, (br, bg, bb))| (r - br).pow(2) + (g - bg).pow(2) + (b - bb).pow(2))
+                .map_or(c, |(col, _)| *col)
+        }
+    }
+}
+
 fn color(name: &str) -> Result<Color, String> {
-    Color::from_str(name).map_err(|_| format!("unknown colour {name:?}"))
+    let c = Color::from_str(name).map_err(|_| format!("unknown colour {name:?}"))?;
+    Ok(adapt(c, Depth::from_env()))
 }
 
 impl Theme {
@@ -254,5 +325,18 @@ mod tests {
             assert!(Theme::parse(text, false).is_ok(), "theme {name}");
         }
         assert!(Theme::named("nope").unwrap_err().contains("high-contrast"));
+        assert_eq!(
+            adapt(Color::Rgb(0x1f, 0x3a, 0x5f), Depth::TrueColor),
+            Color::Rgb(0x1f, 0x3a, 0x5f)
+        );
+        assert_eq!(
+            adapt(Color::Rgb(255, 0, 0), Depth::Indexed256),
+            Color::Indexed(196)
+        );
+        assert_eq!(
+            adapt(Color::Rgb(250, 250, 250), Depth::Basic16),
+            Color::White
+        );
+        assert_eq!(adapt(Color::Red, Depth::Basic16), Color::Red);
     }
 }
