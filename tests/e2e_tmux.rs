@@ -1,5 +1,6 @@
 //! The real binary in a real terminal (tmux): open the demo, move between panes, jump to an
-//! error, quit, and find the terminal given back (the shell runs the next command).
+//! error, quit, and find the terminal given back (the shell runs the next command); the same
+//! after a hangup.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -29,39 +30,20 @@ fn wait_for(session: &str, needle: &str) -> String {
     }
 }
 
-#[test]
-fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
-    let session = format!("sitrep-e2e-{}", std::process::id());
+/// Start `sitrep demo` in a new tmux session of `w`x`h`; after it exits, the shell prints its
+/// exit code and whether the terminal was left in raw mode (`-icanon`).
+fn start(name: &str, w: &str, h: &str) -> String {
+    let session = format!("sitrep-{name}-{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_sitrep");
     let cmd = format!("{bin} demo; echo SITREP-EXIT=$?; stty -a | grep -o -- '-icanon' ; sleep 30");
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    let screen = wait_for(&session, "1 Timeline");
-    assert!(
-        screen.contains("2 Access") && screen.contains("3 Error"),
-        "{screen}"
-    );
-    // Jump to the next problem, go to the error pane, zoom it.
-    tmux(&["send-keys", "-t", &session, "g", "e", "3", "z"]);
-    let screen = wait_for(&session, "3 Error (57)");
-    assert!(
-        !screen.contains("1 Timeline (487)"),
-        "zoom shows one pane:\n{screen}"
-    );
-    tmux(&["send-keys", "-t", &session, "z", "?"]);
-    wait_for(&session, "Keys (? closes)");
-    tmux(&["send-keys", "-t", &session, "?", "q"]);
-    let screen = wait_for(&session, "SITREP-EXIT=");
-    tmux(&["kill-session", "-t", &session]);
+    tmux(&["new-session", "-d", "-s", &session, "-x", w, "-y", h, &cmd]);
+    session
+}
+
+/// Wait for sitrep to end, close the session, and check it exited 0 with the terminal sane.
+fn finish(session: &str) {
+    let screen = wait_for(session, "SITREP-EXIT=");
+    tmux(&["kill-session", "-t", session]);
     assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
     // Raw mode was left: canonical input is back on, so stty does not print -icanon.
     assert!(
@@ -71,21 +53,29 @@ fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
 }
 
 #[test]
+fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
+    let session = start("e2e", "120", "40");
+    let screen = wait_for(&session, "1 Timeline");
+    assert!(
+        screen.contains("2 Access") && screen.contains("3 Error"),
+        "{screen}"
+    );
+    // Jump to the next problem, go to the error pane, zoom it.
+    tmux(&["send-keys", "-t", &session, "g", "e", "3", "z"]);
+    let screen = wait_for(&session, "3 Error (");
+    assert!(
+        !screen.contains("1 Timeline ("),
+        "zoom shows one pane:\n{screen}"
+    );
+    tmux(&["send-keys", "-t", &session, "z", "?"]);
+    wait_for(&session, "Keys (? closes)");
+    tmux(&["send-keys", "-t", &session, "?", "q"]);
+    finish(&session);
+}
+
+#[test]
 fn a_hangup_restores_the_terminal() {
-    let session = format!("sitrep-hup-{}", std::process::id());
-    let bin = env!("CARGO_BIN_EXE_sitrep");
-    let cmd = format!("{bin} demo; echo SITREP-EXIT=$?; stty -a | grep -o -- '-icanon' ; sleep 30");
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &cmd,
-    ]);
+    let session = start("hup", "100", "30");
     wait_for(&session, "1 Timeline");
     let shell = tmux(&["display-message", "-p", "-t", &session, "#{pane_pid}"]);
     let out = Command::new("pgrep")
@@ -101,11 +91,5 @@ fn a_hangup_restores_the_terminal() {
             .unwrap()
             .success()
     );
-    let screen = wait_for(&session, "SITREP-EXIT=");
-    tmux(&["kill-session", "-t", &session]);
-    assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
-    assert!(
-        !screen.contains("-icanon"),
-        "terminal left in raw mode:\n{screen}"
-    );
+    finish(&session);
 }
