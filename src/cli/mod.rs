@@ -210,72 +210,6 @@ fn console(incident: Incident, theme: Option<&str>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The README's pictures, drawn by the real renderer from the demo bundle.
-fn screenshots(dir: &std::path::Path) -> Result<(), Failure> {
-    use crate::ui::action::Action;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-    std::fs::create_dir_all(dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
-    let theme = crate::ui::theme::Theme::default_for_env();
-    let demo = || {
-        let inc = crate::ingest::load_files(crate::ingest::demo::bundle(), &LoadOptions::default());
-        let mut app = crate::ui::app::App::new(inc);
-        if let Some(t) = crate::model::time::parse_instant("2023-04-13T11:24:04Z") {
-            app.goto_time(t);
-        }
-        app
-    };
-    let shots: [(&str, u16, u16, &[Action]); 4] = [
-        ("grid-200x50", 200, 50, &[]),
-        ("compact-80x24", 80, 24, &[]),
-        (
-            "error-pane-zoomed-120x40",
-            120,
-            40,
-            &[Action::Focus(3), Action::Zoom],
-        ),
-        ("help-100x30", 100, 30, &[Action::Help]),
-    ];
-    // The traceback of I-2 (the setting read at import time), from the repository's bundle.
-    let i2 = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/bundles/i2-import-time-setting");
-    if let Ok(inc) = load(std::slice::from_ref(&i2), &LoadOptions::default()) {
-        let mut app = crate::ui::app::App::new(inc);
-        if let Some(t) = crate::model::time::parse_instant("2023-05-02T08:19:22.561208Z") {
-            app.goto_time(t);
-        }
-        // Select the journal pane's record at that time: the traceback.
-        if let Some(j) = app
-            .lists
-            .iter()
-            .position(|p| p.kind == crate::ui::app::ListKind::Journal)
-        {
-            app.update(Action::Focus(j as u8 + 1));
-            app.update(Action::Zoom);
-            app.update(Action::Zoom);
-        }
-        let mut term = Terminal::new(TestBackend::new(160, 48))?;
-        term.draw(|f| crate::ui::draw(f, &mut app, &theme))?;
-        let path = dir.join("traceback-detail-160x48.svg");
-        std::fs::write(&path, crate::ui::svg::render(term.backend().buffer()))
-            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-        println!("wrote {}", path.display());
-    }
-    for (name, w, h, actions) in shots {
-        let mut app = demo();
-        for a in actions {
-            app.update(*a);
-        }
-        let mut term = Terminal::new(TestBackend::new(w, h))?;
-        term.draw(|f| crate::ui::draw(f, &mut app, &theme))?;
-        let path = dir.join(format!("{name}.svg"));
-        std::fs::write(&path, crate::ui::svg::render(term.backend().buffer()))
-            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-        println!("wrote {}", path.display());
-    }
-    Ok(())
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
@@ -296,7 +230,9 @@ pub fn main() -> ExitCode {
         Command::Man => clap_mangen::Man::new(Cli::command())
             .render(&mut out)
             .map_err(Failure::from),
-        Command::Screenshots { dir } => screenshots(&dir),
+        Command::Screenshots { dir } => {
+            crate::ui::screenshots::write(&dir, &mut out).map_err(|e| Failure(e.to_string()))
+        }
         Command::Demo { theme } => console(
             crate::ingest::load_files(crate::ingest::demo::bundle(), &LoadOptions::default()),
             theme.as_deref(),

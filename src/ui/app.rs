@@ -442,7 +442,7 @@ impl App {
     }
 
     /// Colour the selected record's text if its syntax is known, unless already done.
-    pub fn refresh_highlight(&mut self) {
+    pub fn refresh_highlight(&mut self, depth: crate::ui::theme::Depth) {
         let Some(key) = self.selected_record() else {
             return;
         };
@@ -452,7 +452,7 @@ impl App {
         let s = &self.incident.sources[key.0];
         let text = s.text(key.1);
         let lines = crate::ui::highlight::syntax_for(s.format, &text)
-            .and_then(|syntax| crate::ui::highlight::highlight(&text, syntax));
+            .and_then(|syntax| crate::ui::highlight::highlight(&text, syntax, depth));
         self.highlighted = Some(Coloured { key, lines });
     }
 

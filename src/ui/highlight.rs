@@ -12,6 +12,7 @@ use syntect::parsing::{SyntaxDefinition, SyntaxSet};
 
 use crate::model::format_id::FormatId;
 use crate::text::sanitize;
+use crate::ui::theme::{Depth, adapt};
 
 /// Syntaxes sitrep ships because syntect's defaults lack them.
 const SHIPPED: &[&str] = &[
@@ -67,11 +68,9 @@ pub fn syntax_for(format: FormatId, text: &str) -> Option<&'static str> {
     None
 }
 
-fn convert(s: syntect::highlighting::Style) -> Style {
+fn convert(s: syntect::highlighting::Style, depth: Depth) -> Style {
     let c = s.foreground;
-    static DEPTH: OnceLock<crate::ui::theme::Depth> = OnceLock::new();
-    let depth = *DEPTH.get_or_init(crate::ui::theme::Depth::from_env);
-    let mut style = Style::default().fg(crate::ui::theme::adapt(Color::Rgb(c.r, c.g, c.b), depth));
+    let mut style = Style::default().fg(adapt(Color::Rgb(c.r, c.g, c.b), depth));
     if s.font_style.contains(FontStyle::BOLD) {
         style = style.add_modifier(Modifier::BOLD);
     }
@@ -83,7 +82,7 @@ fn convert(s: syntect::highlighting::Style) -> Style {
 
 /// `text` as coloured lines in `syntax`; `None` when the syntax is unknown or parsing fails.
 /// Text is sanitised before colouring, so no escape sequence survives.
-pub fn highlight(text: &str, syntax: &str) -> Option<Vec<Line<'static>>> {
+pub fn highlight(text: &str, syntax: &str, depth: Depth) -> Option<Vec<Line<'static>>> {
     let h = highlighter();
     let syn = h.set.find_syntax_by_name(syntax)?;
     let mut hl = HighlightLines::new(syn, &h.theme);
@@ -94,7 +93,9 @@ pub fn highlight(text: &str, syntax: &str) -> Option<Vec<Line<'static>>> {
         let ranges = hl.highlight_line(&with_nl, &h.set).ok()?;
         let spans: Vec<Span<'static>> = ranges
             .into_iter()
-            .map(|(st, piece)| Span::styled(piece.trim_end_matches('\n').to_string(), convert(st)))
+            .map(|(st, piece)| {
+                Span::styled(piece.trim_end_matches('\n').to_string(), convert(st, depth))
+            })
             .collect();
         out.push(Line::from(spans));
     }
@@ -112,7 +113,7 @@ mod tests {
             syntax_for(FormatId::JournalJson, tb),
             Some("Python Traceback")
         );
-        let lines = highlight(tb, "Python Traceback").unwrap();
+        let lines = highlight(tb, "Python Traceback", Depth::TrueColor).unwrap();
         assert_eq!(lines.len(), 4);
         // The path of the frame is its own span, in a colour of its own.
         let frame = &lines[1];
@@ -124,7 +125,7 @@ mod tests {
             "{frame:?}"
         );
         for name in ["nginx", "systemd unit", "JSON"] {
-            assert!(highlight("x", name).is_some(), "{name}");
+            assert!(highlight("x", name, Depth::TrueColor).is_some(), "{name}");
         }
         assert_eq!(
             syntax_for(FormatId::NginxAccess, "{\"status\":502}"),
@@ -134,6 +135,7 @@ mod tests {
         let nginx = highlight(
             "server {\n    proxy_pass http://127.0.0.1:8000;\n}",
             "nginx",
+            Depth::TrueColor,
         )
         .unwrap();
         assert!(
@@ -143,7 +145,7 @@ mod tests {
                 .any(|s| s.content.contains("proxy_pass"))
         );
         // Escapes in log text stay inert.
-        let esc = highlight("{\"m\":\"\u{1b}[2J\"}", "JSON").unwrap();
+        let esc = highlight("{\"m\":\"\u{1b}[2J\"}", "JSON", Depth::TrueColor).unwrap();
         assert!(
             esc.iter()
                 .all(|l| l.spans.iter().all(|s| !s.content.contains('\u{1b}')))

@@ -6,6 +6,7 @@ pub mod app;
 pub mod highlight;
 pub mod keymap;
 pub mod panes;
+pub mod screenshots;
 pub mod svg;
 pub mod theme;
 pub mod tui;
@@ -94,7 +95,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     f.render_widget(Paragraph::new(foot_line), foot);
     app.page = usize::from(body.height.saturating_sub(4)).max(1);
     if theme.colours() {
-        app.refresh_highlight();
+        app.refresh_highlight(theme.depth);
     }
     app.hits = if app.zoom {
         vec![panes::list::draw(f, body, app, app.focus, theme)]

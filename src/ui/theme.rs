@@ -70,6 +70,8 @@ pub struct Theme {
     histogram: Color,
     histogram_cursor: Color,
     no_color: bool,
+    /// The terminal's colour depth the colours were mapped to.
+    pub depth: Depth,
 }
 
 /// How many colours the terminal shows, from `COLORTERM` and `TERM`.
@@ -142,39 +144,45 @@ pub fn adapt(c: Color, depth: Depth) -> Color {
     }
 }
 
-fn color(name: &str) -> Result<Color, String> {
+fn color(name: &str, depth: Depth) -> Result<Color, String> {
     let c = Color::from_str(name).map_err(|_| format!("unknown colour {name:?}"))?;
-    Ok(adapt(c, Depth::from_env()))
+    Ok(adapt(c, depth))
 }
 
 impl Theme {
-    /// Parse a theme file; `no_color` turns every colour off.
+    /// Parse a theme file for this terminal; `no_color` turns every colour off.
     pub fn parse(text: &str, no_color: bool) -> Result<Theme, String> {
+        Theme::parse_at(text, no_color, Depth::from_env())
+    }
+
+    /// Parse a theme file for a terminal of colour depth `depth`.
+    pub fn parse_at(text: &str, no_color: bool, depth: Depth) -> Result<Theme, String> {
         let f: ThemeFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let s = &f.severity;
         let u = &f.ui;
         Ok(Theme {
             severity: [
-                color(&s.emerg)?,
-                color(&s.alert)?,
-                color(&s.crit)?,
-                color(&s.error)?,
-                color(&s.warn)?,
-                color(&s.notice)?,
-                color(&s.info)?,
-                color(&s.debug)?,
+                color(&s.emerg, depth)?,
+                color(&s.alert, depth)?,
+                color(&s.crit, depth)?,
+                color(&s.error, depth)?,
+                color(&s.warn, depth)?,
+                color(&s.notice, depth)?,
+                color(&s.info, depth)?,
+                color(&s.debug, depth)?,
             ],
-            border: color(&u.border)?,
-            border_focused: color(&u.border_focused)?,
-            title: color(&u.title)?,
-            selection_bg: color(&u.selection_bg)?,
-            aligned_bg: color(&u.aligned_bg)?,
-            header_bg: color(&u.header_bg)?,
-            header_fg: color(&u.header_fg)?,
-            muted: color(&u.muted)?,
-            histogram: color(&u.histogram)?,
-            histogram_cursor: color(&u.histogram_cursor)?,
+            border: color(&u.border, depth)?,
+            border_focused: color(&u.border_focused, depth)?,
+            title: color(&u.title, depth)?,
+            selection_bg: color(&u.selection_bg, depth)?,
+            aligned_bg: color(&u.aligned_bg, depth)?,
+            header_bg: color(&u.header_bg, depth)?,
+            header_fg: color(&u.header_fg, depth)?,
+            muted: color(&u.muted, depth)?,
+            histogram: color(&u.histogram, depth)?,
+            histogram_cursor: color(&u.histogram_cursor, depth)?,
             no_color,
+            depth,
         })
     }
 
@@ -226,6 +234,7 @@ impl Theme {
             histogram: Color::Reset,
             histogram_cursor: Color::Reset,
             no_color: true,
+            depth: Depth::Basic16,
         }
     }
 
