@@ -273,3 +273,48 @@ fn rotated_files_merge_in_their_pane_with_the_file_shown() {
     let f = frame(&mut a, 160, 48);
     assert!(f.contains(" access.log "), "{f}");
 }
+
+#[test]
+fn the_demo_goes_on_to_the_import_time_crash_and_time_travels_its_state() {
+    let mut a = app();
+    // Before the crash, gunicorn runs and listens on its unix socket.
+    at(&mut a, "2023-04-13T11:38:00Z");
+    let unit = |a: &App| {
+        a.units
+            .at(a.cursor)
+            .into_iter()
+            .find(|u| u.unit == "gunicorn.service")
+            .map(|u| (u.active, u.result))
+            .unwrap()
+    };
+    assert_eq!(unit(&a).0, "active");
+    let listens = |a: &App| {
+        a.sockets
+            .listeners(a.cursor)
+            .iter()
+            .any(|l| l.local == "unix:/run/gunicorn.sock")
+    };
+    assert!(listens(&a));
+    // The next release fails to boot: the unit is failed and the socket gone at capture.
+    at(&mut a, "2023-04-13T11:55:00Z");
+    assert_eq!(
+        unit(&a),
+        ("failed".to_string(), Some("exit-code".to_string()))
+    );
+    assert!(!listens(&a));
+    // The traceback is one record, found by the error keys.
+    at(&mut a, "2023-04-13T11:41:00Z");
+    a.update(Action::Focus(4));
+    a.update(Action::Search);
+    for c in "ImproperlyConfigured".chars() {
+        a.prompt_char(c);
+    }
+    a.prompt_submit();
+    let (s, r) = a.selected_record().unwrap();
+    let text = a.incident.sources[s].text(r);
+    assert!(
+        text.contains("Traceback (most recent call last):"),
+        "{text}"
+    );
+    assert!(text.contains("bookshelf/__init__.py\", line 2"), "{text}");
+}

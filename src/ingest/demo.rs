@@ -1,6 +1,7 @@
 //! The flagship incident, embedded in the binary so `sitrep demo` shows something real on a
 //! fresh clone: I-1 of the incident catalogue (nginx proxies to 127.0.0.1:8000 while gunicorn
-//! listens on a unix socket). The same files are the test bundle `tests/bundles/i1-socket-mismatch`.
+//! listens on a unix socket), then, once nginx is fixed, the import-time crash of the next
+//! release (I-2's failure). The same files are the test bundle `tests/bundles/i1-socket-mismatch`.
 
 use crate::ingest::bundle::{BundleFiles, Entry};
 use crate::model::source::Bytes;
@@ -33,8 +34,16 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../tests/bundles/i1-socket-mismatch/platform/ufw-status.txt"),
     ),
     (
-        "sockets/ss.txt",
-        include_bytes!("../../tests/bundles/i1-socket-mismatch/sockets/ss.txt"),
+        "sockets/ss-2023-04-13T11:33:40Z.txt",
+        include_bytes!(
+            "../../tests/bundles/i1-socket-mismatch/sockets/ss-2023-04-13T11:33:40Z.txt"
+        ),
+    ),
+    (
+        "sockets/ss-2023-04-13T11:55:00Z.txt",
+        include_bytes!(
+            "../../tests/bundles/i1-socket-mismatch/sockets/ss-2023-04-13T11:55:00Z.txt"
+        ),
     ),
     (
         "systemd/cat/bookshelf-dev.service",

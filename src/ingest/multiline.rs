@@ -5,6 +5,9 @@
 #[derive(Debug, Default, Clone)]
 pub struct Traceback {
     inside: bool,
+    /// The line before ended a traceback: a blank line now is the gap before a chained
+    /// traceback ("During handling of the above exception...").
+    just_ended: bool,
 }
 
 /// A Python exception line that ends a traceback: `pkg.mod.SomeError: message` or a bare
@@ -29,6 +32,11 @@ impl Traceback {
     /// Is `msg` (the message part of a line whose writer matches the previous line's) a
     /// continuation of the previous record? Updates the state either way.
     pub fn continues(&mut self, msg: &[u8]) -> bool {
+        let just_ended = std::mem::take(&mut self.just_ended);
+        if msg.trim_ascii().is_empty() && just_ended {
+            self.just_ended = true;
+            return true;
+        }
         if starts_traceback(msg)
             || msg.starts_with(b"During handling of the above exception")
             || msg.starts_with(b"The above exception was the direct cause")
@@ -44,6 +52,7 @@ impl Traceback {
         }
         if is_exception_line(msg) {
             self.inside = false;
+            self.just_ended = true;
             return true;
         }
         self.inside = false;
@@ -53,6 +62,7 @@ impl Traceback {
     /// The writer changed: whatever traceback was open is over.
     pub fn reset(&mut self) {
         self.inside = false;
+        self.just_ended = false;
     }
 
     pub fn inside(&self) -> bool {
@@ -78,5 +88,17 @@ mod tests {
         let mut t = Traceback::default();
         let got: Vec<bool> = lines.iter().map(|l| t.continues(l)).collect();
         assert_eq!(got, [true, true, true, true, false, false, false]);
+        // A chained traceback stays one record across the blank line between its parts.
+        let chained: [&[u8]; 5] = [
+            b"Traceback (most recent call last):",
+            b"ValueError: first",
+            b"",
+            b"During handling of the above exception, another exception occurred:",
+            b"gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>",
+        ];
+        let mut t = Traceback::default();
+        assert!(chained.iter().all(|l| t.continues(l)));
+        // A blank line with no traceback before it is a line of its own.
+        assert!(!Traceback::default().continues(b""));
     }
 }
