@@ -15,7 +15,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered()
         .border_style(theme.block(false))
         .title(Span::styled(
-            format!(" Sockets ({} listening) ", listeners.len()),
+            format!(" Sockets ({} listening, +established) ", listeners.len()),
             theme.title(false),
         ));
     let inner = block.inner(area);
