@@ -1,5 +1,6 @@
 //! The command line: parse arguments, run one command, map failures to exit codes.
 
+mod diagnose;
 mod sources;
 mod timeline;
 
@@ -56,6 +57,16 @@ enum Command {
         after_help = "Examples:\n  sitrep sources incident.tar.gz\n  sitrep sources /var/log/nginx/error.log --format json"
     )]
     Sources {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutFormat,
+    },
+    /// What is wrong, with the evidence: every rule's findings, root cause first.
+    #[command(
+        after_help = "Examples:\n  sitrep diagnose incident.tar.gz\n  sitrep diagnose ./bundle --format json | jq '.findings[].title'"
+    )]
+    Diagnose {
         #[command(flatten)]
         input: Input,
         #[arg(long, value_enum, default_value = "text")]
@@ -220,6 +231,10 @@ pub fn main() -> ExitCode {
             sources::print(&inc, format, &mut out).map_err(Failure::from)
         }),
         Command::Timeline(args) => timeline::run(&args, &mut out),
+        Command::Diagnose { input, format } => load_input(&input).and_then(|inc| {
+            print_notes(&inc);
+            diagnose::print(&inc, format, &mut out).map_err(Failure::from)
+        }),
         Command::Replay { input, theme } => {
             load_input(&input).and_then(|inc| console(inc, theme.as_deref()))
         }

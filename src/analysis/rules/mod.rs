@@ -1,0 +1,272 @@
+//! Rules read the whole incident (logs, units, sockets, nginx and gunicorn settings) and name
+//! what is wrong, with the evidence. A rule is one file here plus one line in [`RULES`].
+
+pub mod error_burst;
+pub mod upstream_unreachable;
+
+use serde::Serialize;
+
+use crate::analysis::state::{Sockets, Units};
+use crate::analysis::timeline::Timeline;
+use crate::ingest::formats::nginx_config::{Config, parse_config};
+use crate::model::Incident;
+use crate::model::format_id::FormatId;
+use crate::model::severity::Severity;
+use crate::model::time::{Micros, UNTIMED, format_utc};
+
+/// Every rule, in no particular order (findings are sorted root cause first).
+pub static RULES: &[&dyn Rule] = &[
+    &upstream_unreachable::UpstreamUnreachable,
+    &error_burst::ErrorBurst,
+];
+
+/// Where a finding's claim can be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// A record of a source.
+    Record { source: usize, row: usize },
+    /// One line of a config or state file (`nginx -T`, a unit file, `ss`): 1-based line.
+    Line {
+        source: usize,
+        line: u32,
+        text: String,
+    },
+    /// Something sitrep worked out ("nothing listens on 127.0.0.1:8000 at 11:33:40").
+    Fact(String),
+}
+
+/// How deep in the chain of causes a finding sits: causes first, symptoms after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Depth {
+    /// A cause in code or configuration (a crash at import, a wrong bind).
+    Cause,
+    /// State that follows from it (a failed unit, a missing socket).
+    State,
+    /// What users and the proxy see (refused upstreams, 502s, timeouts).
+    Symptom,
+    /// A summary over everything (the burst that starts the incident).
+    Summary,
+}
+
+/// What a rule found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub depth: Depth,
+    /// One line: what is wrong.
+    pub title: String,
+    /// For someone new to the stack: what this means and why it breaks things.
+    pub explanation: String,
+    pub evidence: Vec<Evidence>,
+    /// Commands to run next.
+    pub next: Vec<String>,
+}
+
+/// One rule.
+pub trait Rule: Sync {
+    fn id(&self) -> &'static str;
+    fn check(&self, cx: &Context) -> Vec<Finding>;
+}
+
+/// `nginx -T` of one host, parsed.
+#[derive(Debug)]
+pub struct NginxDump {
+    pub host: String,
+    pub source: usize,
+    pub config: Config,
+}
+
+/// What rules read, built once.
+pub struct Context<'a> {
+    pub incident: &'a Incident,
+    pub timeline: Timeline,
+    pub units: Units,
+    pub sockets: Sockets,
+    pub nginx: Vec<NginxDump>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(incident: &'a Incident) -> Context<'a> {
+        let nginx = incident
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.format == FormatId::NginxConfig)
+            .map(|(i, s)| NginxDump {
+                host: s.host.clone(),
+                source: i,
+                config: parse_config(&String::from_utf8_lossy(&s.data)),
+            })
+            .collect();
+        Context {
+            timeline: Timeline::all(&incident.sources),
+            units: Units::build(incident),
+            sockets: Sockets::build(incident),
+            nginx,
+            incident,
+        }
+    }
+
+    /// Every record of sources of `formats`, in time order, as (source, row).
+    pub fn records(&self, formats: &[FormatId]) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let wanted: Vec<FormatId> = formats.to_vec();
+        self.timeline.entries.iter().filter_map(move |e| {
+            let s = &self.incident.sources[e.source as usize];
+            wanted
+                .contains(&s.format)
+                .then_some((e.source as usize, e.row as usize))
+        })
+    }
+
+    pub fn text(&self, (source, row): (usize, usize)) -> String {
+        self.incident.sources[source].text(row).into_owned()
+    }
+
+    pub fn time(&self, (source, row): (usize, usize)) -> Micros {
+        self.incident.sources[source].ts[row]
+    }
+
+    /// The line of a whole-file source at byte `offset`, as evidence.
+    pub fn line_at(&self, source: usize, offset: usize) -> Evidence {
+        let data = &self.incident.sources[source].data;
+        let offset = offset.min(data.len());
+        let line = memchr::memchr_iter(b'\n', &data[..offset]).count() + 1;
+        let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i);
+        let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
+        Evidence::Line {
+            source,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            text: String::from_utf8_lossy(&data[start..end])
+                .trim()
+                .to_string(),
+        }
+    }
+
+    /// The end of the incident's data: the capture time, else the last record.
+    pub fn end(&self) -> Micros {
+        let n = self.timeline.len();
+        self.incident
+            .hosts
+            .iter()
+            .filter_map(|h| h.captured_at)
+            .max()
+            .or_else(|| (n > 0).then(|| self.timeline.time(n - 1)))
+            .unwrap_or(UNTIMED)
+    }
+}
+
+/// The findings of every rule, root cause first, and when the incident started.
+#[derive(Debug)]
+pub struct Diagnosis {
+    pub incident_start: Option<Micros>,
+    pub findings: Vec<Finding>,
+}
+
+/// Run every rule.
+pub fn diagnose(incident: &Incident) -> Diagnosis {
+    let cx = Context::new(incident);
+    let mut findings: Vec<Finding> = RULES.iter().flat_map(|r| r.check(&cx)).collect();
+    let first_time = |f: &Finding| {
+        f.evidence
+            .iter()
+            .filter_map(|e| match e {
+                Evidence::Record { source, row } => Some(cx.time((*source, *row))),
+                _ => None,
+            })
+            .filter(|t| *t != UNTIMED)
+            .min()
+            .unwrap_or(Micros::MAX)
+    };
+    findings.sort_by_key(|f| (f.depth, first_time(f), f.id));
+    Diagnosis {
+        incident_start: error_burst::incident_start(&cx),
+        findings,
+    }
+}
+
+/// The JSON shape of `sitrep diagnose --format json`.
+#[derive(Serialize)]
+pub struct JsonEvidence {
+    pub source: String,
+    pub file: String,
+    pub line: Option<u32>,
+    pub ts: Option<String>,
+    pub text: String,
+}
+
+#[derive(Serialize)]
+pub struct JsonFinding {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub depth: Depth,
+    pub title: String,
+    pub explanation: String,
+    pub evidence: Vec<JsonEvidence>,
+    pub next: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct JsonDiagnosis {
+    pub incident_start: Option<String>,
+    pub findings: Vec<JsonFinding>,
+}
+
+/// Evidence with its file, line, time and text spelled out.
+pub fn evidence_json(incident: &Incident, e: &Evidence) -> JsonEvidence {
+    match e {
+        Evidence::Record { source, row } => {
+            let s = &incident.sources[*source];
+            JsonEvidence {
+                source: s.format.as_str().to_string(),
+                file: s.file.clone(),
+                line: Some(s.lines[*row]),
+                ts: (s.ts[*row] != UNTIMED).then(|| format_utc(s.ts[*row])),
+                text: s.text(*row).into_owned(),
+            }
+        }
+        Evidence::Line { source, line, text } => {
+            let s = &incident.sources[*source];
+            JsonEvidence {
+                source: s.format.as_str().to_string(),
+                file: s.file.clone(),
+                line: Some(*line),
+                ts: None,
+                text: text.clone(),
+            }
+        }
+        Evidence::Fact(text) => JsonEvidence {
+            source: "sitrep".into(),
+            file: String::new(),
+            line: None,
+            ts: None,
+            text: text.clone(),
+        },
+    }
+}
+
+impl Diagnosis {
+    pub fn to_json(&self, incident: &Incident) -> JsonDiagnosis {
+        JsonDiagnosis {
+            incident_start: self.incident_start.map(format_utc),
+            findings: self
+                .findings
+                .iter()
+                .map(|f| JsonFinding {
+                    id: f.id,
+                    severity: f.severity,
+                    depth: f.depth,
+                    title: f.title.clone(),
+                    explanation: f.explanation.clone(),
+                    evidence: f
+                        .evidence
+                        .iter()
+                        .map(|e| evidence_json(incident, e))
+                        .collect(),
+                    next: f.next.clone(),
+                })
+                .collect(),
+        }
+    }
+}
