@@ -318,3 +318,31 @@ fn the_demo_goes_on_to_the_import_time_crash_and_time_travels_its_state() {
     );
     assert!(text.contains("bookshelf/__init__.py\", line 2"), "{text}");
 }
+
+#[test]
+fn findings_are_listed_chosen_and_lead_to_their_evidence() {
+    let mut a = app();
+    assert!(!a.diagnosis.findings.is_empty());
+    let f = frame(&mut a, 160, 48);
+    assert!(f.contains("Findings ("), "{f}");
+    assert!(f.contains("findings (f)"), "{f}");
+    let unreachable = a
+        .diagnosis
+        .findings
+        .iter()
+        .position(|f| f.id == "upstream-unreachable")
+        .unwrap();
+    a.update(Action::Findings);
+    assert!(a.findings_open);
+    for _ in 0..unreachable {
+        a.update(Action::Down);
+    }
+    assert_eq!(a.finding, unreachable);
+    assert!(!a.evidence.is_empty(), "its evidence is marked");
+    let open = frame(&mut a, 80, 24);
+    assert!(open.contains("upstream-unreachable"), "{open}");
+    a.update(Action::Pin);
+    assert!(!a.findings_open);
+    // The cursor went to the first refused connection, 11:24:04.
+    assert_eq!(format_utc(a.cursor), "2023-04-13T11:24:04.000000Z");
+}

@@ -27,6 +27,8 @@ pub enum Action {
     NextBurst,
     PrevBurst,
     Zoom,
+    /// Open or close the findings: j/k choose one, Enter goes to its evidence.
+    Findings,
     /// Type a regex to search the focused pane.
     Search,
     SearchNext,
@@ -147,6 +149,12 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('z')],
         action: Action::Zoom,
         help: "zoom the pane",
+        footer: true,
+    },
+    Binding {
+        codes: &[KeyCode::Char('f')],
+        action: Action::Findings,
+        help: "findings: what is wrong (Enter: go to evidence)",
         footer: true,
     },
     Binding {

@@ -129,6 +129,13 @@ impl ListPane {
 #[derive(Debug)]
 pub struct App {
     pub incident: Incident,
+    /// What the rules found, root cause first.
+    pub diagnosis: crate::analysis::rules::Diagnosis,
+    /// The findings list has the keys; `finding` is the one chosen.
+    pub findings_open: bool,
+    pub finding: usize,
+    /// Records that are evidence of the chosen finding, marked in every pane.
+    pub evidence: std::collections::HashSet<(usize, usize)>,
     /// List panes in screen order; the focus index runs over these.
     pub lists: Vec<ListPane>,
     pub focus: usize,
@@ -181,9 +188,14 @@ impl App {
             .map(|k| ListPane::new(*k, &incident))
             .filter(|p| p.kind == ListKind::Timeline || !p.records.is_empty())
             .collect();
+        let diagnosis = crate::analysis::rules::diagnose(&incident);
         let units = Units::build(&incident);
         let sockets = Sockets::build(&incident);
         let mut app = App {
+            diagnosis,
+            findings_open: false,
+            finding: 0,
+            evidence: Default::default(),
             keymap: Default::default(),
             highlighted: None,
             hits: Vec::new(),
@@ -325,6 +337,9 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
+        if self.findings_open && self.finding_key(action) {
+            return;
+        }
         let f = self.focus;
         let sel = self.lists[f].selected;
         let last = self.visible_len(f).saturating_sub(1);
@@ -408,12 +423,66 @@ impl App {
                 };
                 self.set_playhead(t);
             }
+            Action::Findings => {
+                self.findings_open = !self.findings_open;
+                self.choose_finding(self.finding);
+            }
             Action::Help => {
                 self.help = !self.help;
                 self.dirty = true;
             }
             Action::Quit => self.quit = true,
         }
+    }
+
+    /// Keys while the findings list is open: move between findings, Enter goes to the
+    /// chosen one's first evidence. Returns whether the key was used.
+    fn finding_key(&mut self, action: Action) -> bool {
+        let n = self.diagnosis.findings.len();
+        match action {
+            Action::Down => self.choose_finding((self.finding + 1).min(n.saturating_sub(1))),
+            Action::Up => self.choose_finding(self.finding.saturating_sub(1)),
+            Action::Pin => {
+                self.findings_open = false;
+                if let Some(t) = self.first_evidence_time() {
+                    self.goto_time(t);
+                }
+                self.dirty = true;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Choose finding `i` and mark its evidence in every pane.
+    fn choose_finding(&mut self, i: usize) {
+        self.finding = i;
+        self.evidence = self
+            .diagnosis
+            .findings
+            .get(i)
+            .map(|f| {
+                f.evidence
+                    .iter()
+                    .filter_map(|e| match e {
+                        crate::analysis::rules::Evidence::Record { source, row } => {
+                            Some((*source, *row))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.dirty = true;
+    }
+
+    /// Time of the chosen finding's earliest evidence record.
+    fn first_evidence_time(&self) -> Option<Micros> {
+        self.evidence
+            .iter()
+            .map(|(s, r)| self.incident.sources[*s].ts[*r])
+            .filter(|t| *t != crate::model::time::UNTIMED)
+            .min()
     }
 
     /// Start of the next (previous) burst: an error with no other error in the minute before.

@@ -106,6 +106,7 @@ pub const NAMES: &[(&str, Action)] = &[
     ("next_burst", Action::NextBurst),
     ("prev_burst", Action::PrevBurst),
     ("zoom", Action::Zoom),
+    ("findings", Action::Findings),
     ("search", Action::Search),
     ("search_next", Action::SearchNext),
     ("search_prev", Action::SearchPrev),

@@ -40,7 +40,15 @@ fn header(app: &App, theme: &Theme) -> Line<'static> {
             "cursor {} UTC",
             crate::model::time::format_utc(app.cursor)
         )),
-        Span::raw(format!(" │ {} errors ", app.errors)),
+        Span::raw(format!(" │ {} errors │ ", app.errors)),
+        Span::styled(
+            format!("{} findings (f) ", app.diagnosis.findings.len()),
+            if app.diagnosis.findings.is_empty() {
+                theme.header()
+            } else {
+                theme.header().add_modifier(ratatui::style::Modifier::BOLD)
+            },
+        ),
     ])
     .style(theme.header())
 }
@@ -125,6 +133,18 @@ fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) -> Vec<panes::list:
     panes::units::draw(f, units, app, theme);
     panes::sockets::draw(f, sockets, app, theme);
     let mut hits = vec![panes::list::draw(f, timeline, app, 0, theme)];
+    let n = app.diagnosis.findings.len() as u16;
+    let want = if app.findings_open {
+        detail.height * 2 / 3
+    } else {
+        (n + 2).max(3)
+    };
+    let [findings, detail] = Layout::vertical([
+        Constraint::Length(want.min(detail.height / 2).max(3).min(detail.height)),
+        Constraint::Min(3),
+    ])
+    .areas(detail);
+    panes::findings::draw(f, findings, app, theme);
     panes::detail::draw(f, detail, app, theme);
     let others = app.lists.len() - 1;
     if others > 0 {
@@ -175,6 +195,11 @@ fn compact(f: &mut Frame, body: Rect, app: &App, theme: &Theme) -> Vec<panes::li
             .style(theme.muted()),
         tabs,
     );
+    if app.findings_open {
+        panes::findings::draw(f, main, app, theme);
+        panes::detail::draw(f, detail, app, theme);
+        return Vec::new();
+    }
     let hit = panes::list::draw(f, main, app, app.focus, theme);
     panes::detail::draw(f, detail, app, theme);
     vec![hit]

@@ -280,6 +280,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -
             width,
             theme,
         );
+        let mut spans = spans;
+        // Evidence of the chosen finding: the time is shown in reverse video.
+        if app.evidence.contains(&(e.source as usize, e.row as usize))
+            && let Some(first) = spans.first_mut()
+        {
+            first.style = theme
+                .title(true)
+                .add_modifier(ratatui::style::Modifier::REVERSED);
+        }
         let mut line = Line::from(spans);
         if i == pane.selected {
             let style = if focused {

@@ -1,0 +1,214 @@
+//! I-1 for real: gunicorn binds a unix socket, nginx proxies to a TCP port where nothing
+//! listens. The test captures the real logs, `nginx -T` and `ss` output into a bundle and
+//! checks that `upstream-unreachable` names the cause with the real lines as evidence.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sitrep::analysis::rules::{Evidence, diagnose};
+use sitrep::ingest::{LoadOptions, load};
+
+fn binary(names: &[&str], install: &str) -> String {
+    for n in names {
+        if Path::new(n).exists() {
+            return n.to_string();
+        }
+    }
+    panic!("not installed: `apt-get install {install}` (.ci/run does this)");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(port: u16, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(mut s) => {
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                return out;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("nothing accepts on {port}: {e}"),
+        }
+    }
+}
+
+/// A child process stopped (and reaped) when dropped.
+struct Running(Child, Option<Command>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let stopped = self
+            .1
+            .as_mut()
+            .is_some_and(|c| c.status().is_ok_and(|s| s.success()));
+        if !stopped {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
+    let nginx = binary(&["/usr/sbin/nginx", "/usr/bin/nginx"], "nginx-light");
+    let gunicorn = binary(
+        &["/usr/bin/gunicorn", "/usr/local/bin/gunicorn"],
+        "gunicorn",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let bundle = root.join("bundle");
+    for d in ["nginx", "sockets", "app"] {
+        std::fs::create_dir_all(bundle.join(d)).unwrap();
+    }
+    // The app: gunicorn on a unix socket, as after the migration.
+    std::fs::write(
+        root.join("hello.py"),
+        "def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'hello\\n']\n",
+    )
+    .unwrap();
+    let sock = root.join("gunicorn.sock");
+    let gunicorn_log = bundle.join("app/gunicorn.log");
+    let _app = Running(
+        Command::new(&gunicorn)
+            .arg("--bind")
+            .arg(format!("unix:{}", sock.display()))
+            .arg("--workers")
+            .arg("1")
+            .arg("--error-logfile")
+            .arg(&gunicorn_log)
+            .arg("--chdir")
+            .arg(root)
+            .arg("hello:app")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        None,
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !sock.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "gunicorn did not create {}",
+            sock.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // nginx still points at the old TCP address.
+    let (port, dead) = (free_port(), free_port());
+    let logs = bundle.join("nginx");
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {l}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    access_log {l}/access.log combined;\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://127.0.0.1:{dead}; }}\n    }}\n}}\n",
+        r = root.display(),
+        l = logs.display()
+    );
+    let conf_path = root.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let dump = Command::new(&nginx)
+        .arg("-T")
+        .arg("-p")
+        .arg(root)
+        .arg("-c")
+        .arg(&conf_path)
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    std::fs::write(
+        logs.join("nginx-T.txt"),
+        [dump.stderr, dump.stdout].concat(),
+    )
+    .unwrap();
+    let mut stop = Command::new(&nginx);
+    stop.arg("-p")
+        .arg(root)
+        .arg("-c")
+        .arg(&conf_path)
+        .args(["-s", "stop"])
+        .stderr(Stdio::null());
+    let server = Running(
+        Command::new(&nginx)
+            .arg("-p")
+            .arg(root)
+            .arg("-c")
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        Some(stop),
+    );
+    for path in ["/", "/books/", "/"] {
+        assert!(get(port, path).contains("502 Bad Gateway"));
+    }
+    // The sockets as `ss` sees them now: both listeners, gunicorn's and nginx's.
+    let ss = Command::new("ss").args(["-Hltnpx"]).output().unwrap();
+    assert!(ss.status.success());
+    std::fs::write(bundle.join("sockets/ss.txt"), &ss.stdout).unwrap();
+    drop(server);
+
+    let inc = load(std::slice::from_ref(&bundle), &LoadOptions::default()).unwrap();
+    let d = diagnose(&inc);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id == "upstream-unreachable")
+        .unwrap_or_else(|| {
+            panic!(
+                "no upstream-unreachable among {:?}",
+                d.findings.iter().map(|f| f.id).collect::<Vec<_>>()
+            )
+        });
+    let dead_addr = format!("127.0.0.1:{dead}");
+    assert!(f.title.contains(&dead_addr), "{}", f.title);
+    assert!(
+        f.title.contains(&format!("unix:{}", sock.display())),
+        "{}",
+        f.title
+    );
+    // The evidence is nginx's own lines: the refused connection and the proxy_pass.
+    let texts: Vec<String> = f
+        .evidence
+        .iter()
+        .map(|e| match e {
+            Evidence::Record { source, row } => inc.sources[*source].text(*row).into_owned(),
+            Evidence::Line { text, .. } | Evidence::Fact(text) => text.clone(),
+        })
+        .collect();
+    assert!(
+        texts.iter().any(
+            |t| t.contains("(111: Connection refused) while connecting to upstream")
+                && t.contains(&dead_addr)
+        ),
+        "{texts:#?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains(&format!("proxy_pass http://{dead_addr};"))),
+        "{texts:#?}"
+    );
+    assert!(texts.iter().any(|t| t.contains("\" 502 ")), "{texts:#?}");
+}
