@@ -54,6 +54,41 @@ fn sources_and_timeline_match_the_golden_output() {
         let warn = run(&["timeline", p, "--severity", "warn+"]);
         let count = run(&["timeline", p, "--count"]);
         insta::assert_snapshot!(format!("{n}-timeline"), format!("{count}\n{warn}"));
+        let diagnosis = run(&["diagnose", p, "--format", "json"]);
+        let pretty: serde_json::Value = serde_json::from_str(&diagnosis).unwrap();
+        insta::assert_snapshot!(
+            format!("{n}-diagnose"),
+            serde_json::to_string_pretty(&pretty).unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_healthy_bundle_raises_no_alarm() {
+    let b = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/healthy");
+    let inc = load(&[b], &LoadOptions::default()).unwrap();
+    let d = sitrep::analysis::rules::diagnose(&inc);
+    let ids: Vec<&str> = d.findings.iter().map(|f| f.id).collect();
+    assert!(ids.is_empty(), "false alarms on a healthy system: {ids:?}");
+    assert_eq!(d.incident_start, None);
+}
+
+#[test]
+fn every_incident_ends_in_its_finding() {
+    // The finding each incident of the catalogue must produce (I-1 .. I-6).
+    let expected = [
+        ("i1-socket-mismatch", "upstream-unreachable"),
+        ("i2-import-time-setting", "upstream-unreachable"),
+    ];
+    for (bundle, id) in expected {
+        let b = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles").join(bundle);
+        let inc = load(&[b], &LoadOptions::default()).unwrap();
+        let d = sitrep::analysis::rules::diagnose(&inc);
+        assert!(
+            d.findings.iter().any(|f| f.id == id),
+            "{bundle}: no {id} among {:?}",
+            d.findings.iter().map(|f| f.id).collect::<Vec<_>>()
+        );
     }
 }
 
