@@ -78,10 +78,30 @@ fn every_incident_ends_in_its_finding() {
     // The finding each incident of the catalogue must produce (I-1 .. I-6).
     let expected = [
         ("i1-socket-mismatch", "upstream-unreachable"),
+        ("i1-socket-mismatch", "upstream-socket-mismatch"),
+        ("i1-socket-mismatch", "dev-server-exposed"),
+        ("i1-socket-mismatch", "app-boot-failure"),
+        ("i2-import-time-setting", "app-boot-failure"),
+        ("i2-import-time-setting", "unit-failed"),
         ("i2-import-time-setting", "upstream-unreachable"),
+        ("i3-daemon-reload", "daemon-reload-needed"),
+        ("i3-daemon-reload", "upstream-socket-mismatch"),
+        ("i3-daemon-reload", "socket-missing"),
+        ("i3-daemon-reload", "upstream-permission-denied"),
+        ("i4-retry-storm", "proxy-timeout-not-above-app"),
+        ("i4-retry-storm", "retry-storm"),
+        ("i4-retry-storm", "worker-timeout"),
+        ("i4-retry-storm", "upstream-timeout"),
+        ("i5-single-worker-upload", "too-few-workers"),
+        ("i5-single-worker-upload", "worker-timeout"),
+        ("i5-single-worker-upload", "upstream-closed-early"),
+        ("i5-single-worker-upload", "proxy-timeout-not-above-app"),
+        ("i6-pipeline-platform", "dependency-refused"),
     ];
     for (bundle, id) in expected {
-        let b = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles").join(bundle);
+        let b = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/bundles")
+            .join(bundle);
         let inc = load(&[b], &LoadOptions::default()).unwrap();
         let d = sitrep::analysis::rules::diagnose(&inc);
         assert!(

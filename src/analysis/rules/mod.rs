@@ -1,8 +1,23 @@
 //! Rules read the whole incident (logs, units, sockets, nginx and gunicorn settings) and name
 //! what is wrong, with the evidence. A rule is one file here plus one line in [`RULES`].
 
+pub mod app_boot_failure;
+pub mod bind_conflict;
+pub mod daemon_reload_needed;
+pub mod dependency_refused;
+pub mod dev_server_exposed;
 pub mod error_burst;
+pub mod proxy_timeout_not_above_app;
+pub mod retry_storm;
+pub mod socket_missing;
+pub mod too_few_workers;
+pub mod unit_failed;
+pub mod upstream_closed_early;
+pub mod upstream_permission_denied;
+pub mod upstream_socket_mismatch;
+pub mod upstream_timeout;
 pub mod upstream_unreachable;
+pub mod worker_timeout;
 
 use serde::Serialize;
 
@@ -17,7 +32,22 @@ use crate::model::time::{Micros, UNTIMED, format_utc};
 /// Every rule, in no particular order (findings are sorted root cause first).
 pub static RULES: &[&dyn Rule] = &[
     &upstream_unreachable::UpstreamUnreachable,
+    &upstream_closed_early::UpstreamClosedEarly,
+    &upstream_permission_denied::UpstreamPermissionDenied,
+    &upstream_timeout::UpstreamTimeout,
+    &upstream_socket_mismatch::UpstreamSocketMismatch,
+    &bind_conflict::BindConflict,
+    &dev_server_exposed::DevServerExposed,
     &error_burst::ErrorBurst,
+    &proxy_timeout_not_above_app::ProxyTimeoutNotAboveApp,
+    &retry_storm::RetryStorm,
+    &too_few_workers::TooFewWorkers,
+    &dependency_refused::DependencyRefused,
+    &app_boot_failure::AppBootFailure,
+    &unit_failed::UnitFailed,
+    &worker_timeout::WorkerTimeout,
+    &daemon_reload_needed::DaemonReloadNeeded,
+    &socket_missing::SocketMissing,
 ];
 
 /// Where a finding's claim can be checked.
@@ -179,9 +209,21 @@ pub fn diagnose(incident: &Incident) -> Diagnosis {
             .min()
             .unwrap_or(Micros::MAX)
     };
-    findings.sort_by_key(|f| (f.depth, first_time(f), f.id));
+    // Causes first, then state, symptoms and the summary; within each, errors before
+    // warnings, then by the time of the first evidence (a config finding with no timed
+    // evidence takes the start of the incident, which is when it began to matter).
+    let start = error_burst::incident_start(&cx);
+    findings.sort_by_key(|f| {
+        let t = first_time(f);
+        let t = if t == Micros::MAX {
+            start.unwrap_or(t)
+        } else {
+            t
+        };
+        (f.depth, f.severity, t, f.id)
+    });
     Diagnosis {
-        incident_start: error_burst::incident_start(&cx),
+        incident_start: start,
         findings,
     }
 }

@@ -25,7 +25,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
-    let mut lines: Vec<Line> = Vec::new();
+    // One line per finding (cut, not wrapped), then the chosen one's explanation below.
+    let mut list: Vec<Line> = Vec::new();
     for (i, finding) in findings.iter().enumerate() {
         let mut line = Line::from(vec![
             Span::styled(format!("{:>2} ", i + 1), theme.muted()),
@@ -38,24 +39,44 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         if app.findings_open && i == app.finding {
             line = line.style(theme.selection());
         }
-        lines.push(line);
+        list.push(line);
     }
-    if app.findings_open
-        && let Some(chosen) = findings.get(app.finding)
-    {
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
+    let chosen = findings.get(app.finding).filter(|_| app.findings_open);
+    let list_h = (list.len() as u16).min(if chosen.is_some() {
+        inner.height / 2
+    } else {
+        inner.height
+    });
+    let [top, bottom] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(list_h),
+        ratatui::layout::Constraint::Min(0),
+    ])
+    .areas(inner);
+    // Keep the chosen finding in view.
+    let skip = app
+        .finding
+        .saturating_sub(usize::from(list_h).saturating_sub(1));
+    let list: Vec<Line> = list
+        .into_iter()
+        .skip(if chosen.is_some() { skip } else { 0 })
+        .collect();
+    f.render_widget(Paragraph::new(list), top);
+    let Some(chosen) = chosen else {
+        return;
+    };
+    let mut lines = vec![
+        Line::styled(
             format!("{} ({})", chosen.id, chosen.severity),
             theme.title(true),
-        ));
-        lines.push(Line::raw(sanitize(&chosen.explanation).into_owned()));
-        for n in &chosen.next {
-            lines.push(Line::styled(format!("$ {}", sanitize(n)), theme.muted()));
-        }
-        lines.push(Line::styled(
-            "Enter: go to the evidence (marked in every pane)",
-            theme.muted(),
-        ));
+        ),
+        Line::raw(sanitize(&chosen.explanation).into_owned()),
+    ];
+    for n in &chosen.next {
+        lines.push(Line::styled(format!("$ {}", sanitize(n)), theme.muted()));
     }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    lines.push(Line::styled(
+        "Enter: go to the evidence (marked in every pane)",
+        theme.muted(),
+    ));
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), bottom);
 }

@@ -1,0 +1,373 @@
+//! `proxy-timeout-not-above-app`: the timeouts along the request chain do not fit. It fires when
+//! nginx's `proxy_read_timeout` for the gunicorn upstream (60 s when not set) is not larger than
+//! gunicorn's worker `timeout` (30 s when not set), or when requests in the access log take
+//! longer than the gunicorn timeout. Evidence: both values and where each comes from (the
+//! config line, or a note that the default applies), and the slowest requests, worker timeouts
+//! and nginx upstream errors.
+
+use super::too_few_workers::{AppServer, gunicorns};
+use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::ingest::formats::nginx_config::UpstreamTarget;
+use crate::model::format_id::FormatId;
+use crate::model::severity::Severity;
+
+pub struct ProxyTimeoutNotAboveApp;
+
+/// Does nginx address `address` (`127.0.0.1:8000`, `unix:/run/x.sock`) reach gunicorn bind `bind`?
+fn reaches(address: &str, bind: &str) -> bool {
+    let bind = bind.trim_start_matches("http://");
+    if address == bind {
+        return true;
+    }
+    let port = |s: &str| {
+        s.rsplit_once(':')
+            .map(|(h, p)| (h.to_string(), p.to_string()))
+    };
+    match (port(address), port(bind)) {
+        (Some((_, ap)), Some((bh, bp))) if !address.starts_with("unix:") => {
+            ap == bp && matches!(bh.as_str(), "0.0.0.0" | "[::]" | "" | "::")
+        }
+        _ => false,
+    }
+}
+
+/// The nginx targets that lead to `app`, or every `proxy_pass` when none matches by address.
+fn targets_for(targets: &[UpstreamTarget], app: &AppServer) -> Vec<UpstreamTarget> {
+    let binds = app.settings.bind_or_default();
+    let matching: Vec<UpstreamTarget> = targets
+        .iter()
+        .filter(|t| binds.iter().any(|b| reaches(&t.address, b)))
+        .cloned()
+        .collect();
+    if matching.is_empty() {
+        targets
+            .iter()
+            .filter(|t| t.directive == "proxy_pass")
+            .cloned()
+            .collect()
+    } else {
+        matching
+    }
+}
+
+fn secs(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round())
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// (record, request_time) of access records of `host` slower than `limit` seconds.
+fn slow_requests(cx: &Context, host: &str, limit: f64) -> Vec<((usize, usize), f64)> {
+    cx.records(&[FormatId::NginxAccess])
+        .filter(|r| cx.incident.sources[r.0].host == host)
+        .filter_map(|r| {
+            let t = cx
+                .incident
+                .fields(r.0, r.1)
+                .into_iter()
+                .find(|(k, _)| k == "request_time")
+                .and_then(|(_, v)| v.trim().parse::<f64>().ok())?;
+            (t > limit).then_some((r, t))
+        })
+        .collect()
+}
+
+/// Records of `host` whose text contains one of `needles`, in time order.
+fn records_with(
+    cx: &Context,
+    host: &str,
+    formats: &[FormatId],
+    needles: &[&str],
+) -> Vec<(usize, usize)> {
+    cx.records(formats)
+        .filter(|r| cx.incident.sources[r.0].host == host)
+        .filter(|r| {
+            let t = cx.text(*r);
+            needles.iter().any(|n| t.contains(n))
+        })
+        .collect()
+}
+
+impl Rule for ProxyTimeoutNotAboveApp {
+    fn id(&self) -> &'static str {
+        "proxy-timeout-not-above-app"
+    }
+
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let apps = gunicorns(cx);
+        for dump in &cx.nginx {
+            let all_targets = dump.config.upstream_targets();
+            for app in apps.iter().filter(|a| a.host == dump.host) {
+                let targets = targets_for(&all_targets, app);
+                // The tightest nginx read timeout on the way to this gunicorn.
+                let Some(tightest) = targets.iter().min_by(|a, b| {
+                    a.read_timeout_secs
+                        .partial_cmp(&b.read_timeout_secs)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                }) else {
+                    continue;
+                };
+                let nginx = tightest.read_timeout_secs;
+                let gunicorn = f64::from(app.settings.timeout_or_default());
+                let slow = slow_requests(cx, &dump.host, gunicorn);
+                let not_above = nginx <= gunicorn;
+                if !not_above && slow.is_empty() {
+                    continue;
+                }
+                let nginx_set = tightest.read_timeout.is_some();
+                let gunicorn_set = app.settings.timeout.is_some();
+                let name = app.unit.clone().unwrap_or_else(|| "gunicorn".to_string());
+                let longest = slow.iter().map(|(_, t)| *t).fold(0.0_f64, f64::max);
+
+                let mut evidence = Vec::new();
+                match &tightest.read_timeout {
+                    Some(t) => evidence.push(cx.line_at(dump.source, t.at.offset)),
+                    None => {
+                        evidence.push(cx.line_at(dump.source, tightest.at.offset));
+                        evidence.push(Evidence::Fact(format!(
+                            "nginx: no proxy_read_timeout for location {} (server, http or \
+                             location level), so the default {} s applies",
+                            tightest.location,
+                            secs(nginx)
+                        )));
+                    }
+                }
+                match app.setting_evidence(cx, "timeout", &["--timeout", "-t"]) {
+                    Some(e) if gunicorn_set => evidence.push(e),
+                    _ => {
+                        if let Some(e) = &app.exec_line {
+                            evidence.push(e.clone());
+                        }
+                        evidence.push(Evidence::Fact(format!(
+                            "gunicorn ({name}): no --timeout/-t and no `timeout` in a config \
+                             file, so the default {} s applies",
+                            secs(gunicorn)
+                        )));
+                    }
+                }
+                // The slowest requests, in time order.
+                let mut slowest = slow.clone();
+                slowest.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+                slowest.truncate(3);
+                slowest.sort_by_key(|(r, _)| cx.time(*r));
+                evidence.extend(slowest.iter().map(|(r, _)| Evidence::Record {
+                    source: r.0,
+                    row: r.1,
+                }));
+                let worker_timeouts = records_with(
+                    cx,
+                    &dump.host,
+                    &[
+                        FormatId::Gunicorn,
+                        FormatId::JournalJson,
+                        FormatId::JournalExport,
+                        FormatId::JournalShort,
+                        FormatId::JournalShortIso,
+                        FormatId::JournalShortPrecise,
+                    ],
+                    &["WORKER TIMEOUT"],
+                );
+                evidence.extend(worker_timeouts.iter().take(2).map(|r| Evidence::Record {
+                    source: r.0,
+                    row: r.1,
+                }));
+                let upstream_errors = records_with(
+                    cx,
+                    &dump.host,
+                    &[FormatId::NginxError],
+                    &[
+                        "upstream timed out",
+                        "upstream prematurely closed connection",
+                    ],
+                );
+                evidence.extend(upstream_errors.iter().take(2).map(|r| Evidence::Record {
+                    source: r.0,
+                    row: r.1,
+                }));
+
+                let (n, g) = (secs(nginx), secs(gunicorn));
+                let nginx_word = if nginx_set { "" } else { ", the default" };
+                let gunicorn_word = if gunicorn_set { "" } else { ", the default" };
+                let title = if not_above {
+                    let mut t = format!(
+                        "nginx proxy_read_timeout ({n} s) is not above the gunicorn timeout ({g} s)"
+                    );
+                    if !slow.is_empty() {
+                        t.push_str(&format!(
+                            "; {} requests ran into it (up to {} s)",
+                            slow.len(),
+                            secs(longest)
+                        ));
+                    }
+                    t
+                } else if nginx_set {
+                    format!(
+                        "timeouts: gunicorn {g} s < request time (up to {} s, {} requests); nginx proxy_read_timeout {n} s",
+                        secs(longest),
+                        slow.len()
+                    )
+                } else {
+                    format!(
+                        "timeouts: gunicorn {g} s < request time (up to {} s, {} requests); nginx proxy timeouts not raised ({n} s default)",
+                        secs(longest),
+                        slow.len()
+                    )
+                };
+                let explanation = if not_above {
+                    format!(
+                        "nginx waits at most {n} s for an answer from gunicorn, and gunicorn \
+                         kills a worker that spends {g} s on one request. With the proxy's limit \
+                         not above the app server's, a long request is cut by nginx (504 to the \
+                         client) at the same moment or before gunicorn gives up, so the client \
+                         sees a failure while the work may still be running, and a caller that \
+                         retries runs it again. Make proxy_read_timeout comfortably larger than \
+                         gunicorn's timeout, and long jobs asynchronous (answer 202, let the \
+                         client poll) or idempotent."
+                    )
+                } else {
+                    format!(
+                        "Some requests take longer ({} s at most) than gunicorn's worker timeout \
+                         ({g} s{gunicorn_word}), so gunicorn kills the worker in the middle of them and nginx \
+                         answers 502/504. nginx's proxy timeouts ({n} s{nginx_word}) were not \
+                         raised to match either. Raise gunicorn's --timeout above the longest \
+                         legitimate request and nginx's proxy_read_timeout above that, or move \
+                         the slow work (big imports, uploads) to a background job.",
+                        secs(longest)
+                    )
+                };
+                findings.push(Finding {
+                    id: self.id(),
+                    severity: if slow.is_empty() && worker_timeouts.is_empty() {
+                        Severity::Warn
+                    } else {
+                        Severity::Error
+                    },
+                    depth: Depth::Cause,
+                    title,
+                    explanation,
+                    evidence,
+                    next: vec![
+                        "nginx -T | grep -n 'proxy_.*_timeout\\|proxy_pass'".into(),
+                        format!("systemctl cat {name}   # --timeout, or -c CONFIG with timeout ="),
+                        "grep -c 'WORKER TIMEOUT' /var/log/gunicorn/*.log; journalctl -u gunicorn | grep 'WORKER TIMEOUT'".into(),
+                        format!("awk '$NF > {g}' /var/log/nginx/access.log   # requests slower than {g} s (if request_time is logged last)"),
+                    ],
+                });
+            }
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Incident;
+
+    fn load(name: &str) -> Incident {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/bundles")
+            .join(name);
+        crate::ingest::load(&[path], &Default::default()).unwrap()
+    }
+
+    fn check(name: &str) -> Vec<Finding> {
+        let incident = load(name);
+        let cx = Context::new(&incident);
+        ProxyTimeoutNotAboveApp.check(&cx)
+    }
+
+    #[test]
+    fn fires_on_equal_timeouts_in_retry_storm() {
+        let f = check("i4-retry-storm");
+        assert_eq!(f.len(), 1, "{f:?}");
+        let f = &f[0];
+        assert_eq!(f.depth, Depth::Cause);
+        assert!(
+            f.title
+                .contains("proxy_read_timeout (120 s) is not above the gunicorn timeout (120 s)"),
+            "{}",
+            f.title
+        );
+        let lines: Vec<&str> = f
+            .evidence
+            .iter()
+            .filter_map(|e| match e {
+                Evidence::Line { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(lines.contains(&"proxy_read_timeout 120s;"), "{lines:?}");
+        assert!(lines.contains(&"timeout = 120"), "{lines:?}");
+    }
+
+    #[test]
+    fn fires_on_defaults_with_slow_uploads() {
+        let f = check("i5-single-worker-upload");
+        assert_eq!(f.len(), 1, "{f:?}");
+        let f = &f[0];
+        assert!(
+            f.title.contains("timeouts: gunicorn 30 s < request time"),
+            "{}",
+            f.title
+        );
+        assert!(
+            f.title.contains("nginx proxy timeouts not raised"),
+            "{}",
+            f.title
+        );
+        assert!(f.title.contains("38.4 s"), "{}", f.title);
+        let facts: Vec<&str> = f
+            .evidence
+            .iter()
+            .filter_map(|e| match e {
+                Evidence::Fact(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            facts.iter().any(|t| t.contains("default 60 s")),
+            "{facts:?}"
+        );
+        assert!(
+            facts.iter().any(|t| t.contains("default 30 s")),
+            "{facts:?}"
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .filter(|e| matches!(e, Evidence::Record { .. }))
+                .count()
+                >= 3
+        );
+    }
+
+    #[test]
+    fn silent_elsewhere() {
+        for name in [
+            "healthy",
+            "i1-socket-mismatch",
+            "i2-import-time-setting",
+            "i3-daemon-reload",
+            "i6-pipeline-platform",
+            "awkward",
+        ] {
+            let f = check(name);
+            assert!(f.is_empty(), "{name}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn addresses_match_binds() {
+        assert!(reaches("127.0.0.1:8000", "0.0.0.0:8000"));
+        assert!(reaches(
+            "unix:/run/gunicorn.sock",
+            "unix:/run/gunicorn.sock"
+        ));
+        assert!(!reaches("127.0.0.1:8000", "unix:/run/gunicorn.sock"));
+        assert!(!reaches("127.0.0.1:8001", "127.0.0.1:8000"));
+    }
+}

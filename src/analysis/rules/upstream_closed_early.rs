@@ -1,0 +1,212 @@
+//! `upstream-closed-early`: the app server hung up on nginx before sending a response
+//! (`upstream prematurely closed connection`, or `(104: Connection reset by peer)` while reading
+//! the response header), which nginx turns into 502. Evidence: the first few such errors and
+//! their count, and the gunicorn worker deaths (`WORKER TIMEOUT`, `Worker exiting`, `Booting
+//! worker`, `exited with code`) logged within a few seconds of them.
+
+use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::ingest::formats::nginx_error::parse_line;
+use crate::model::format_id::FormatId;
+use crate::model::severity::Severity;
+use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
+
+pub struct UpstreamClosedEarly;
+
+const APP_LOGS: &[FormatId] = &[
+    FormatId::Gunicorn,
+    FormatId::JournalJson,
+    FormatId::JournalExport,
+    FormatId::JournalShort,
+    FormatId::JournalShortIso,
+    FormatId::JournalShortPrecise,
+];
+
+/// How far apart nginx's error and gunicorn's worker death may be.
+const NEAR: Micros = 5 * MICROS_PER_SEC;
+
+fn closed_early(raw: &[u8]) -> bool {
+    parse_line(raw).is_some_and(|e| {
+        let m = String::from_utf8_lossy(e.message);
+        m.contains("upstream prematurely closed connection")
+            || (m.contains("(104: Connection reset by peer)")
+                && m.contains("while reading response header from upstream"))
+    })
+}
+
+/// A gunicorn line about a worker dying or being replaced.
+fn worker_event(text: &str) -> bool {
+    text.contains("WORKER TIMEOUT")
+        || text.contains("Worker exiting")
+        || text.contains("Booting worker")
+        || (text.contains("Worker (pid:") && text.contains("exited with code"))
+        || (text.contains("Worker (pid:") && text.contains("was sent SIG"))
+}
+
+impl Rule for UpstreamClosedEarly {
+    fn id(&self) -> &'static str {
+        "upstream-closed-early"
+    }
+
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let src = &cx.incident.sources;
+        let mut hosts: Vec<String> = Vec::new();
+        for s in src.iter().filter(|s| s.format == FormatId::NginxError) {
+            if !hosts.contains(&s.host) {
+                hosts.push(s.host.clone());
+            }
+        }
+        let mut findings = Vec::new();
+        for host in hosts {
+            let errors: Vec<(usize, usize)> = cx
+                .records(&[FormatId::NginxError])
+                .filter(|r| src[r.0].host == host && closed_early(src[r.0].raw(r.1)))
+                .collect();
+            if errors.is_empty() {
+                continue;
+            }
+            let workers: Vec<(usize, usize)> = cx
+                .records(APP_LOGS)
+                .filter(|r| src[r.0].host == host && cx.time(*r) != UNTIMED)
+                .filter(|r| worker_event(&cx.text(*r)))
+                .collect();
+            // Worker events near each error; for the first few errors, the closest one
+            // (a WORKER TIMEOUT first, since it says why the worker died).
+            let mut matched = 0usize;
+            let mut near: Vec<(usize, usize)> = Vec::new();
+            for e in &errors {
+                let t = cx.time(*e);
+                if t == UNTIMED {
+                    continue;
+                }
+                let close: Vec<(usize, usize)> = workers
+                    .iter()
+                    .copied()
+                    .filter(|w| (cx.time(*w) - t).abs() <= NEAR)
+                    .collect();
+                if close.is_empty() {
+                    continue;
+                }
+                matched += 1;
+                let best = close.iter().copied().min_by_key(|w| {
+                    let timeout = cx.text(*w).contains("WORKER TIMEOUT");
+                    (!timeout, (cx.time(*w) - t).abs())
+                });
+                if let Some(w) = best
+                    && near.len() < 3
+                    && !near.contains(&w)
+                {
+                    near.push(w);
+                }
+            }
+            let mut evidence: Vec<Evidence> = errors
+                .iter()
+                .take(3)
+                .chain(near.iter())
+                .map(|r| Evidence::Record {
+                    source: r.0,
+                    row: r.1,
+                })
+                .collect();
+            evidence.push(Evidence::Fact(format!(
+                "{} early closes in nginx's error log; {matched} of them within {} s of a gunicorn \
+                 worker dying or being replaced",
+                errors.len(),
+                NEAR / MICROS_PER_SEC
+            )));
+            let timeouts = workers
+                .iter()
+                .filter(|w| cx.text(**w).contains("WORKER TIMEOUT"))
+                .count();
+            let first = format_utc(cx.time(errors[0]));
+            let cause = if matched > 0 && timeouts > 0 {
+                format!("; {matched} coincide with gunicorn worker timeouts/restarts")
+            } else if matched > 0 {
+                format!("; {matched} coincide with gunicorn worker restarts")
+            } else {
+                String::new()
+            };
+            findings.push(Finding {
+                id: self.id(),
+                // One reset during a restart is worth a look; repeated ones or worker
+                // timeouts break requests for real.
+                severity: if errors.len() > 1 || (matched > 0 && timeouts > 0) {
+                    Severity::Error
+                } else {
+                    Severity::Warn
+                },
+                depth: Depth::Symptom,
+                title: format!(
+                    "the app server closed {} connection(s) before answering nginx{cause}",
+                    errors.len()
+                ),
+                explanation: format!(
+                    "nginx had passed a request to the app server and was waiting for the reply \
+                     when the connection was closed from the other side (first at {first}), so the \
+                     client got 502 Bad Gateway. This usually means the gunicorn worker handling \
+                     it died: killed by gunicorn's own timeout (WORKER TIMEOUT), by memory limits, \
+                     or by a crash. Look at what those requests do and how long they take; raise \
+                     gunicorn's timeout or add workers, or move the slow work out of the request."
+                ),
+                evidence,
+                next: vec![
+                    "grep -n 'prematurely\\|reset by peer' /var/log/nginx/error.log | tail".into(),
+                    "journalctl -u gunicorn --since '-1h' | grep -i 'worker'".into(),
+                    "dmesg -T | grep -i 'killed process'   # the OOM killer".into(),
+                ],
+            });
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(name: &str) -> Vec<Finding> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/bundles")
+            .join(name);
+        let incident = crate::ingest::load(&[p], &Default::default()).unwrap();
+        let cx = Context::new(&incident);
+        UpstreamClosedEarly.check(&cx)
+    }
+
+    #[test]
+    fn fires_on_the_single_worker_upload() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/bundles/i5-single-worker-upload");
+        let incident = crate::ingest::load(&[p], &Default::default()).unwrap();
+        let cx = Context::new(&incident);
+        let f = UpstreamClosedEarly.check(&cx);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let f = &f[0];
+        assert!(f.title.contains("closed 8 connection"), "{}", f.title);
+        assert!(f.title.contains("worker timeouts"), "{}", f.title);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.evidence.iter().any(|e| matches!(e,
+            Evidence::Fact(t) if t.contains("8 early closes") && t.contains("8 of them"))));
+        let timeouts = f
+            .evidence
+            .iter()
+            .filter(|e| {
+                matches!(e, Evidence::Record { source, row }
+                if cx.text((*source, *row)).contains("WORKER TIMEOUT"))
+            })
+            .count();
+        assert_eq!(timeouts, 3, "{f:#?}");
+    }
+
+    #[test]
+    fn one_reset_during_a_restart_is_a_warning() {
+        let f = run("i2-import-time-setting");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Warn);
+    }
+
+    #[test]
+    fn silent_on_healthy() {
+        assert!(run("healthy").is_empty());
+        assert!(run("i4-retry-storm").is_empty());
+    }
+}
