@@ -151,3 +151,16 @@ fn completions_man_page_and_console_without_a_terminal() {
         );
     }
 }
+
+#[test]
+fn explain_names_the_parts_of_a_line_or_says_it_knows_nothing() {
+    let line = "2023/04/13 11:24:04 [error] 7#7: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: app, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8000/\", host: \"app\"";
+    let (code, out, _) = sitrep(&["explain", line]);
+    assert_eq!(code, 0);
+    assert!(out.contains("errno: 111 Connection refused"), "{out}");
+    assert!(out.contains("upstream: http://127.0.0.1:8000/"), "{out}");
+    assert!(out.contains("usual causes:"), "{out}");
+    let (code, out, _) = sitrep(&["explain", "hello world"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "nothing known about this line");
+}

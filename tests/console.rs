@@ -346,3 +346,22 @@ fn findings_are_listed_chosen_and_lead_to_their_evidence() {
     // The cursor went to the first refused connection, 11:24:04.
     assert_eq!(format_utc(a.cursor), "2023-04-13T11:24:04.000000Z");
 }
+
+#[test]
+fn x_explains_the_selected_line() {
+    let mut a = app();
+    at(&mut a, "2023-04-13T11:24:04Z");
+    let err = pane(&a, ListKind::Error);
+    a.update(Action::Focus(err as u8 + 1));
+    a.update(Action::Explain);
+    assert!(a.explain_open);
+    let f = frame(&mut a, 120, 40);
+    assert!(f.contains("Explain (any key closes)"), "{f}");
+    assert!(f.contains("errno: 111 Connection refused"), "{f}");
+    assert!(f.contains("upstream: http://127.0.0.1:8000/"), "{f}");
+    // Any key closes it without doing anything else.
+    let cursor = a.cursor;
+    a.update(Action::Down);
+    assert!(!a.explain_open);
+    assert_eq!(a.cursor, cursor);
+}

@@ -1,6 +1,7 @@
 //! The command line: parse arguments, run one command, map failures to exit codes.
 
 mod diagnose;
+mod explain;
 mod sources;
 mod timeline;
 
@@ -71,6 +72,14 @@ enum Command {
         input: Input,
         #[arg(long, value_enum, default_value = "text")]
         format: OutFormat,
+    },
+    /// What a log line means: the known message it is, its parts, usual causes, next checks.
+    #[command(
+        after_help = "Examples:\n  sitrep explain '2023/04/13 11:24:04 [error] 7#7: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: app, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8000/\", host: \"app\"'\n  sitrep explain '[2023-04-13 11:19:27 +0000] [788984] [CRITICAL] WORKER TIMEOUT (pid:788990)'"
+    )]
+    Explain {
+        /// The line, as the log has it.
+        line: String,
     },
     /// All sources merged into one timeline.
     #[command(
@@ -231,6 +240,7 @@ pub fn main() -> ExitCode {
             sources::print(&inc, format, &mut out).map_err(Failure::from)
         }),
         Command::Timeline(args) => timeline::run(&args, &mut out),
+        Command::Explain { line } => explain::print(&line, &mut out).map_err(Failure::from),
         Command::Diagnose { input, format } => load_input(&input).and_then(|inc| {
             print_notes(&inc);
             diagnose::print(&inc, format, &mut out).map_err(Failure::from)

@@ -27,6 +27,8 @@ pub enum Action {
     NextBurst,
     PrevBurst,
     Zoom,
+    /// Explain the selected line: what the message means, its causes, the next checks.
+    Explain,
     /// Open or close the findings: j/k choose one, Enter goes to its evidence.
     Findings,
     /// Type a regex to search the focused pane.
@@ -149,6 +151,12 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('z')],
         action: Action::Zoom,
         help: "zoom the pane",
+        footer: true,
+    },
+    Binding {
+        codes: &[KeyCode::Char('x')],
+        action: Action::Explain,
+        help: "explain this line",
         footer: true,
     },
     Binding {

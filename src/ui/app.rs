@@ -133,6 +133,8 @@ pub struct App {
     pub diagnosis: crate::analysis::rules::Diagnosis,
     /// The findings list has the keys; `finding` is the one chosen.
     pub findings_open: bool,
+    /// The explanation overlay for the selected line is open.
+    pub explain_open: bool,
     pub finding: usize,
     /// Records that are evidence of the chosen finding, marked in every pane.
     pub evidence: std::collections::HashSet<(usize, usize)>,
@@ -194,6 +196,7 @@ impl App {
         let mut app = App {
             diagnosis,
             findings_open: false,
+            explain_open: false,
             finding: 0,
             evidence: Default::default(),
             keymap: Default::default(),
@@ -337,6 +340,13 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
+        // Any key closes the explanation and does nothing else (q still quits).
+        if self.explain_open {
+            self.explain_open = false;
+            self.dirty = true;
+            self.quit = action == Action::Quit;
+            return;
+        }
         if self.findings_open && self.finding_key(action) {
             return;
         }
@@ -422,6 +432,10 @@ impl App {
                     t + minute
                 };
                 self.set_playhead(t);
+            }
+            Action::Explain => {
+                self.explain_open = true;
+                self.dirty = true;
             }
             Action::Findings => {
                 self.findings_open = !self.findings_open;

@@ -107,6 +107,7 @@ pub const NAMES: &[(&str, Action)] = &[
     ("prev_burst", Action::PrevBurst),
     ("zoom", Action::Zoom),
     ("findings", Action::Findings),
+    ("explain", Action::Explain),
     ("search", Action::Search),
     ("search_next", Action::SearchNext),
     ("search_prev", Action::SearchPrev),

@@ -112,6 +112,9 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     } else {
         compact(f, body, app, theme)
     };
+    if app.explain_open {
+        panes::explain::draw(f, area, app, theme);
+    }
     if app.help {
         panes::help::draw(f, area, app, theme);
     }
