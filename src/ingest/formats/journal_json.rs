@@ -275,6 +275,9 @@ impl Format for JournalJson {
     }
 
     fn render(&self, raw: &[u8]) -> Option<String> {
+        if let Some(fast) = render_one_line(raw) {
+            return Some(fast);
+        }
         let mut out = String::new();
         for v in serde_json::Deserializer::from_slice(raw).into_iter::<Value>() {
             let Ok(Value::Object(o)) = v else {
@@ -303,6 +306,83 @@ impl Format for JournalJson {
         }
         Some(out)
     }
+}
+
+/// `ident[pid]: MESSAGE` of a record that is one object on one line with a string MESSAGE,
+/// read with byte searches (the common case, and the one on every hot path); `None` sends the
+/// caller to the full JSON parse.
+fn render_one_line(raw: &[u8]) -> Option<String> {
+    if memchr::memchr(b'\n', raw).is_some() {
+        return None;
+    }
+    let keys = Keys::new();
+    let msg = unescape(string_value(raw, &keys.message)?)?;
+    let ident = match string_value(raw, &keys.ident) {
+        Some(v) => Some(unescape(v)?),
+        None => string_value(raw, &Finder::new(b"\"_COMM\"")).and_then(unescape),
+    };
+    let mut out = String::with_capacity(msg.len() + 32);
+    if let Some(ident) = ident {
+        out.push_str(&ident);
+        if let Some(pid) = string_value(raw, &keys.pid) {
+            out.push('[');
+            out.push_str(&String::from_utf8_lossy(pid));
+            out.push(']');
+        }
+        out.push_str(": ");
+    }
+    out.push_str(&msg);
+    Some(out)
+}
+
+/// The text of a JSON string's raw bytes (between the quotes): escapes resolved, surrogate
+/// pairs joined. `None` for malformed escapes (the caller then parses the whole object).
+fn unescape(v: &[u8]) -> Option<String> {
+    if memchr::memchr(b'\\', v).is_none() {
+        return Some(String::from_utf8_lossy(v).into_owned());
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] != b'\\' {
+            out.push(v[i]);
+            i += 1;
+            continue;
+        }
+        let c = *v.get(i + 1)?;
+        i += 2;
+        let ch = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hex = |at: usize| -> Option<u32> {
+                    u32::from_str_radix(std::str::from_utf8(v.get(at..at + 4)?).ok()?, 16).ok()
+                };
+                let hi = hex(i)?;
+                i += 4;
+                if (0xD800..0xDC00).contains(&hi)
+                    && v.get(i) == Some(&b'\\')
+                    && v.get(i + 1) == Some(&b'u')
+                {
+                    let lo = hex(i + 2)?;
+                    i += 6;
+                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo.checked_sub(0xDC00)?))?
+                } else {
+                    char::from_u32(hi).unwrap_or('\u{fffd}')
+                }
+            }
+            _ => return None,
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// A journal field as text: strings as they are, byte arrays decoded (lossy), null empty.
@@ -344,6 +424,39 @@ mod tests {
         assert_eq!(f[0], ("unit".to_string(), "gunicorn.service".to_string()));
         assert_eq!(f[1], ("identifier".to_string(), "gunicorn".to_string()));
         assert_eq!(f[2], ("pid".to_string(), "788990".to_string()));
+    }
+
+    #[test]
+    fn the_fast_rendering_agrees_with_the_full_parse() {
+        let lines = [
+            r#"{"SYSLOG_IDENTIFIER":"gunicorn","_PID":"7","MESSAGE":"a \"quoted\" tab\there \u00e9 \ud83d\ude00 \\ end"}"#,
+            r#"{"_COMM":"python3","MESSAGE":"no ident"}"#,
+            r#"{"MESSAGE":"bare"}"#,
+        ];
+        for l in lines {
+            let fast = render_one_line(l.as_bytes()).unwrap();
+            let full = {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let o = v.as_object().unwrap();
+                let ident = o
+                    .get("SYSLOG_IDENTIFIER")
+                    .or_else(|| o.get("_COMM"))
+                    .and_then(Value::as_str);
+                let mut s = String::new();
+                if let Some(i) = ident {
+                    s.push_str(i);
+                    if let Some(p) = o.get("_PID").and_then(Value::as_str) {
+                        s.push_str(&format!("[{p}]"));
+                    }
+                    s.push_str(": ");
+                }
+                s.push_str(&field_text(o.get("MESSAGE")));
+                s
+            };
+            assert_eq!(fast, full, "{l}");
+        }
+        // Byte-array messages take the full parse.
+        assert!(render_one_line(br#"{"MESSAGE":[104,105]}"#).is_none());
     }
 
     #[test]

@@ -28,6 +28,12 @@ fn formats(ctx: &ParseCtx) -> Vec<LogFormat> {
     v
 }
 
+/// nginx's predefined formats, compiled once.
+fn builtin() -> &'static [LogFormat; 2] {
+    static B: std::sync::OnceLock<[LogFormat; 2]> = std::sync::OnceLock::new();
+    B.get_or_init(|| [LogFormat::combined(), LogFormat::common()])
+}
+
 /// Time and status out of a line matched by `f`.
 fn time_status(f: &LogFormat, line: &[u8]) -> Option<(Micros, u16)> {
     let mut ts = None;
@@ -213,7 +219,8 @@ impl Format for NginxAccess {
     /// or the keys of a JSON line.
     fn fields(&self, raw: &[u8], ctx: &ParseCtx) -> Vec<(String, String)> {
         let line = crate::ingest::formats::trim_cr(raw);
-        for f in formats(ctx) {
+        let host_formats = ctx.log_formats.iter().filter(|f| f.has_time());
+        for f in host_formats.chain(builtin().iter()) {
             if let Some(caps) = f.captures(line) {
                 let mut v = vec![("log_format".to_string(), f.name.clone())];
                 v.extend(caps.iter().map(|(var, val)| field(&var.field_name(), val)));
