@@ -29,8 +29,39 @@ struct Attempt {
     start: Micros,
 }
 
+/// Every request that can be part of a storm: the failed ones (4xx/5xx severity: 499 and
+/// 5xx among them), and the successes of clients that failed at least three times (a success
+/// breaks a series). Parsing only those keeps this rule cheap on millions of lines.
 fn attempts(cx: &Context) -> Vec<Attempt> {
-    cx.records(&[FormatId::NginxAccess])
+    let src = &cx.incident.sources;
+    let bad = |r: &(usize, usize)| src[r.0].sev[r.1] <= crate::model::severity::Severity::Warn;
+    let failed_ones = parse_attempts(cx, cx.records(&[FormatId::NginxAccess]).filter(|r| bad(r)));
+    let mut per_client: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for a in failed_ones.iter().filter(|a| failed(a.status)) {
+        *per_client.entry(a.client.as_str()).or_default() += 1;
+    }
+    let clients: Vec<memchr::memmem::Finder> = per_client
+        .iter()
+        .filter(|(_, n)| **n >= 3)
+        .map(|(c, _)| memchr::memmem::Finder::new(c.as_bytes()).into_owned())
+        .collect();
+    drop(per_client);
+    let mut all = failed_ones;
+    if !clients.is_empty() {
+        let others = cx.records(&[FormatId::NginxAccess]).filter(|r| {
+            !bad(r) && {
+                let raw = src[r.0].raw(r.1);
+                clients.iter().any(|f| f.find(raw).is_some())
+            }
+        });
+        all.extend(parse_attempts(cx, others));
+    }
+    all.sort_by_key(|a| (cx.time(a.record), a.record));
+    all
+}
+
+fn parse_attempts(cx: &Context, records: impl Iterator<Item = (usize, usize)>) -> Vec<Attempt> {
+    records
         .filter_map(|r| {
             let fields = cx.incident.fields(r.0, r.1);
             let get = |names: &[&str]| {
