@@ -111,6 +111,9 @@ pub struct NginxDump {
 /// What rules read, built once.
 pub struct Context<'a> {
     pub incident: &'a Incident,
+    /// Text of the records of sources whose text is rendered (the journal's JSON and export
+    /// forms), rendered once for every rule; `None` for sources whose text is their bytes.
+    rendered: Vec<Option<Vec<Box<str>>>>,
     pub timeline: Timeline,
     pub units: Units,
     pub sockets: Sockets,
@@ -131,6 +134,7 @@ impl<'a> Context<'a> {
             })
             .collect();
         Context {
+            rendered: render_all(incident),
             timeline: Timeline::all(&incident.sources),
             units: Units::build(incident),
             sockets: Sockets::build(incident),
@@ -150,8 +154,12 @@ impl<'a> Context<'a> {
         })
     }
 
-    pub fn text(&self, (source, row): (usize, usize)) -> String {
-        self.incident.sources[source].text(row).into_owned()
+    /// The text of a record: borrowed from the file when it is plain text, else rendered once.
+    pub fn text(&self, (source, row): (usize, usize)) -> std::borrow::Cow<'_, str> {
+        match self.rendered.get(source).and_then(|r| r.as_ref()).and_then(|r| r.get(row)) {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => self.incident.sources[source].text(row),
+        }
     }
 
     pub fn time(&self, (source, row): (usize, usize)) -> Micros {
@@ -185,6 +193,37 @@ impl<'a> Context<'a> {
             .or_else(|| (n > 0).then(|| self.timeline.time(n - 1)))
             .unwrap_or(UNTIMED)
     }
+}
+
+/// Render the text of every record of the journal sources, on all cores.
+fn render_all(incident: &Incident) -> Vec<Option<Vec<Box<str>>>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    incident
+        .sources
+        .iter()
+        .map(|s| {
+            if !matches!(s.format, FormatId::JournalJson | FormatId::JournalExport) {
+                return None;
+            }
+            let n = s.len();
+            let chunk = n.div_ceil(threads).max(1);
+            let parts: Vec<Vec<Box<str>>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..n)
+                    .step_by(chunk)
+                    .map(|from| {
+                        scope.spawn(move || {
+                            (from..(from + chunk).min(n))
+                                .map(|row| s.text(row).into_owned().into_boxed_str())
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            });
+            let all: Vec<Box<str>> = parts.into_iter().flatten().collect();
+            (all.len() == n).then_some(all)
+        })
+        .collect()
 }
 
 /// The findings of every rule, root cause first, and when the incident started.
