@@ -265,15 +265,9 @@ impl Rule for DaemonReloadNeeded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::rules::Context;
 
     fn run(name: &str) -> Vec<Finding> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/bundles")
-            .join(name);
-        let incident = crate::ingest::load(&[path], &Default::default()).unwrap();
-        let cx = Context::new(&incident);
-        DaemonReloadNeeded.check(&cx)
+        crate::analysis::rules::run_on_bundle(&DaemonReloadNeeded, name)
     }
 
     #[test]

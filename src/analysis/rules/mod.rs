@@ -156,7 +156,12 @@ impl<'a> Context<'a> {
 
     /// The text of a record: borrowed from the file when it is plain text, else rendered once.
     pub fn text(&self, (source, row): (usize, usize)) -> std::borrow::Cow<'_, str> {
-        match self.rendered.get(source).and_then(|r| r.as_ref()).and_then(|r| r.get(row)) {
+        match self
+            .rendered
+            .get(source)
+            .and_then(|r| r.as_ref())
+            .and_then(|r| r.get(row))
+        {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => self.incident.sources[source].text(row),
         }
@@ -224,6 +229,22 @@ fn render_all(incident: &Incident) -> Vec<Option<Vec<Box<str>>>> {
             (all.len() == n).then_some(all)
         })
         .collect()
+}
+
+/// Test support: a bundle of `tests/bundles`, loaded.
+#[cfg(test)]
+pub(crate) fn test_bundle(name: &str) -> Incident {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bundles")
+        .join(name);
+    crate::ingest::load(&[path], &Default::default()).unwrap()
+}
+
+/// Test support: what `rule` finds in a bundle of `tests/bundles`.
+#[cfg(test)]
+pub(crate) fn run_on_bundle(rule: &dyn Rule, name: &str) -> Vec<Finding> {
+    let incident = test_bundle(name);
+    rule.check(&Context::new(&incident))
 }
 
 /// The findings of every rule, root cause first, and when the incident started.

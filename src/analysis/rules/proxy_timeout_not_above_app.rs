@@ -268,10 +268,7 @@ mod tests {
     use crate::model::Incident;
 
     fn load(name: &str) -> Incident {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/bundles")
-            .join(name);
-        crate::ingest::load(&[path], &Default::default()).unwrap()
+        crate::analysis::rules::test_bundle(name)
     }
 
     fn check(name: &str) -> Vec<Finding> {

@@ -240,12 +240,7 @@ mod tests {
     use crate::analysis::rules::Context;
 
     fn run(name: &str) -> Vec<Finding> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/bundles")
-            .join(name);
-        let incident = crate::ingest::load(&[path], &Default::default()).unwrap();
-        let cx = Context::new(&incident);
-        UnitFailed.check(&cx)
+        crate::analysis::rules::run_on_bundle(&UnitFailed, name)
     }
 
     #[test]

@@ -164,12 +164,7 @@ mod tests {
     use super::*;
 
     fn run(name: &str) -> Vec<Finding> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/bundles")
-            .join(name);
-        let incident = crate::ingest::load(&[p], &Default::default()).unwrap();
-        let cx = Context::new(&incident);
-        UpstreamClosedEarly.check(&cx)
+        crate::analysis::rules::run_on_bundle(&UpstreamClosedEarly, name)
     }
 
     #[test]

@@ -232,15 +232,9 @@ impl Rule for WorkerTimeout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::rules::Context;
 
     fn run(name: &str) -> Vec<Finding> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/bundles")
-            .join(name);
-        let incident = crate::ingest::load(&[path], &Default::default()).unwrap();
-        let cx = Context::new(&incident);
-        WorkerTimeout.check(&cx)
+        crate::analysis::rules::run_on_bundle(&WorkerTimeout, name)
     }
 
     fn facts(f: &Finding) -> String {
