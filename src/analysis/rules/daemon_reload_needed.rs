@@ -6,8 +6,8 @@
 //! (`systemctl cat`), such as `SocketGroup=svc-api` loaded while the file says `www-data`.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
-use crate::ingest::formats::systemctl_cat::{UnitFile, effective, parse_units};
-use crate::ingest::formats::systemctl_show::{UnitProps, parse_show};
+use crate::ingest::formats::systemctl_cat::{UnitFile, effective};
+use crate::ingest::formats::systemctl_show::UnitProps;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 
@@ -190,27 +190,7 @@ impl Rule for DaemonReloadNeeded {
         hosts.dedup();
         let mut findings = Vec::new();
         for host in hosts {
-            let mut loaded: Vec<UnitProps> = Vec::new();
-            let mut files: Vec<UnitFile> = Vec::new();
-            for s in cx.incident.sources.iter().filter(|s| s.host == host) {
-                match s.format {
-                    FormatId::SystemctlShow => {
-                        loaded.extend(parse_show(&String::from_utf8_lossy(&s.data)));
-                    }
-                    FormatId::SystemctlCat => {
-                        let mut f = parse_units(&String::from_utf8_lossy(&s.data));
-                        // A plain unit file names its unit by the file's name.
-                        let name = s.file.rsplit('/').next().unwrap_or_default().to_string();
-                        for u in &mut f {
-                            if u.name.is_none() && name.contains('.') {
-                                u.name = Some(name.clone());
-                            }
-                        }
-                        files.extend(f);
-                    }
-                    _ => {}
-                }
-            }
+            let (loaded, files) = super::unit_config(cx.incident, &host);
             let mine: Vec<&(String, String, Vec<Evidence>)> =
                 hits.iter().filter(|h| h.0 == host).collect();
             let units: Vec<&str> = mine.iter().map(|h| h.1.as_str()).collect();

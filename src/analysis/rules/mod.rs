@@ -24,6 +24,8 @@ use serde::Serialize;
 use crate::analysis::state::{Sockets, Units};
 use crate::analysis::timeline::Timeline;
 use crate::ingest::formats::nginx_config::{Config, parse_config};
+use crate::ingest::formats::systemctl_cat::{UnitFile, parse_units};
+use crate::ingest::formats::systemctl_show::{UnitProps, parse_show};
 use crate::model::Incident;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
@@ -106,6 +108,30 @@ pub struct NginxDump {
     pub host: String,
     pub source: usize,
     pub config: Config,
+}
+
+/// A host's unit configuration: what systemd runs (`systemctl show`) and the files on disk
+/// (`systemctl cat`; a plain unit file is named by its file name).
+pub fn unit_config(incident: &Incident, host: &str) -> (Vec<UnitProps>, Vec<UnitFile>) {
+    let mut shown = Vec::new();
+    let mut files = Vec::new();
+    for s in incident.sources.iter().filter(|s| s.host == host) {
+        match s.format {
+            FormatId::SystemctlShow => shown.extend(parse_show(&String::from_utf8_lossy(&s.data))),
+            FormatId::SystemctlCat => {
+                let mut f = parse_units(&String::from_utf8_lossy(&s.data));
+                let name = s.file.rsplit('/').next().unwrap_or_default().to_string();
+                for u in &mut f {
+                    if u.name.is_none() && name.contains('.') {
+                        u.name = Some(name.clone());
+                    }
+                }
+                files.extend(f);
+            }
+            _ => {}
+        }
+    }
+    (shown, files)
 }
 
 /// What rules read, built once.

@@ -10,8 +10,8 @@
 use super::{Context, Depth, Evidence, Finding, Rule};
 use crate::ingest::formats::nginx_error::parse_line;
 use crate::ingest::formats::ss::Endpoint;
-use crate::ingest::formats::systemctl_cat::{UnitFile, effective, parse_units};
-use crate::ingest::formats::systemctl_show::{UnitProps, parse_show};
+use crate::ingest::formats::systemctl_cat::{UnitFile, effective};
+use crate::ingest::formats::systemctl_show::UnitProps;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
@@ -182,26 +182,7 @@ impl Rule for SocketMissing {
         hosts.dedup();
         let mut findings = Vec::new();
         for host in hosts {
-            let mut shown: Vec<UnitProps> = Vec::new();
-            let mut files: Vec<UnitFile> = Vec::new();
-            for s in cx.incident.sources.iter().filter(|s| s.host == host) {
-                match s.format {
-                    FormatId::SystemctlShow => {
-                        shown.extend(parse_show(&String::from_utf8_lossy(&s.data)));
-                    }
-                    FormatId::SystemctlCat => {
-                        let mut f = parse_units(&String::from_utf8_lossy(&s.data));
-                        let name = s.file.rsplit('/').next().unwrap_or_default().to_string();
-                        for u in &mut f {
-                            if u.name.is_none() && name.contains('.') {
-                                u.name = Some(name.clone());
-                            }
-                        }
-                        files.extend(f);
-                    }
-                    _ => {}
-                }
-            }
+            let (shown, files) = super::unit_config(cx.incident, &host);
             for su in socket_units(cx, &host, &shown, &files) {
                 let active = cx
                     .units
