@@ -365,3 +365,31 @@ fn x_explains_the_selected_line() {
     assert!(!a.explain_open);
     assert_eq!(a.cursor, cursor);
 }
+
+#[test]
+fn the_rules_can_run_behind_the_first_frame() {
+    let mut a = App::new_deferred(load_files(demo::bundle(), &LoadOptions::default()));
+    // The first frame does not wait for the rules.
+    let first = frame(&mut a, 160, 48);
+    assert!(first.contains("Timeline"), "{first}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !a.poll_findings() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rules never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let sync = app();
+    let ids = |a: &App| {
+        a.diagnosis
+            .findings
+            .iter()
+            .map(|f| f.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&a), ids(&sync));
+    assert!(
+        frame(&mut a, 160, 48).contains(&format!("{} findings (f)", sync.diagnosis.findings.len()))
+    );
+}

@@ -224,7 +224,7 @@ fn console(incident: Incident, theme: Option<&str>) -> Result<(), Failure> {
         ));
     }
     print_notes(&incident);
-    let mut app = crate::ui::app::App::new(incident);
+    let mut app = crate::ui::app::App::new_deferred(incident);
     app.keymap = keymap;
     crate::ui::tui::run(app, &theme)?;
     Ok(())

@@ -128,9 +128,12 @@ impl ListPane {
 /// Everything the screen shows.
 #[derive(Debug)]
 pub struct App {
-    pub incident: Incident,
+    /// Shared with the thread that runs the rules when the console opens.
+    pub incident: std::sync::Arc<Incident>,
     /// What the rules found, root cause first.
     pub diagnosis: crate::analysis::rules::Diagnosis,
+    /// The rules' result while they still run in the background (see [`App::new_deferred`]).
+    pub pending: Option<std::sync::mpsc::Receiver<crate::analysis::rules::Diagnosis>>,
     /// The findings list has the keys; `finding` is the one chosen.
     pub findings_open: bool,
     /// The explanation overlay for the selected line is open.
@@ -184,17 +187,44 @@ pub struct Coloured {
 pub const SPEEDS: [u32; 9] = [1, 2, 5, 10, 30, 60, 120, 300, 600];
 
 impl App {
+    /// The console's state with the findings worked out before it returns.
     pub fn new(incident: Incident) -> App {
+        let mut app = App::new_deferred(incident);
+        if let Some(rx) = app.pending.take()
+            && let Ok(d) = rx.recv()
+        {
+            app.diagnosis = d;
+        }
+        app
+    }
+
+    /// The console's state at once, with the rules running on a thread: on a big incident
+    /// the first frame does not wait for them; [`App::poll_findings`] takes their result.
+    pub fn new_deferred(incident: Incident) -> App {
+        let incident = std::sync::Arc::new(incident);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = std::sync::Arc::clone(&incident);
+        std::thread::spawn(move || {
+            let _ = tx.send(crate::analysis::rules::diagnose(&shared));
+        });
+        App::build(incident, rx)
+    }
+
+    fn build(
+        incident: std::sync::Arc<Incident>,
+        rx: std::sync::mpsc::Receiver<crate::analysis::rules::Diagnosis>,
+    ) -> App {
         let lists: Vec<ListPane> = ListKind::ALL
             .iter()
             .map(|k| ListPane::new(*k, &incident))
             .filter(|p| p.kind == ListKind::Timeline || !p.records.is_empty())
             .collect();
-        let diagnosis = crate::analysis::rules::diagnose(&incident);
+        let diagnosis = crate::analysis::rules::Diagnosis::default();
         let units = Units::build(&incident);
         let sockets = Sockets::build(&incident);
         let mut app = App {
             diagnosis,
+            pending: Some(rx),
             findings_open: false,
             explain_open: false,
             finding: 0,
@@ -238,6 +268,26 @@ impl App {
         match self.playhead {
             Some(t) => r.seek(t.saturating_add(1)),
             None => r.len(),
+        }
+    }
+
+    /// Take the rules' result if the background run has finished; true when it just did.
+    pub fn poll_findings(&mut self) -> bool {
+        let Some(rx) = &self.pending else {
+            return false;
+        };
+        match rx.try_recv() {
+            Ok(d) => {
+                self.diagnosis = d;
+                self.pending = None;
+                self.dirty = true;
+                true
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => false,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.pending = None;
+                false
+            }
         }
     }
 

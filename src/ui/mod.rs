@@ -42,7 +42,11 @@ fn header(app: &App, theme: &Theme) -> Line<'static> {
         )),
         Span::raw(format!(" │ {} errors │ ", app.errors)),
         Span::styled(
-            format!("{} findings (f) ", app.diagnosis.findings.len()),
+            if app.pending.is_some() {
+                "findings: working… ".to_string()
+            } else {
+                format!("{} findings (f) ", app.diagnosis.findings.len())
+            },
             if app.diagnosis.findings.is_empty() {
                 theme.header()
             } else {

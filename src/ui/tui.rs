@@ -78,6 +78,7 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
         let ready = event::poll(Duration::from_millis(wait))?;
         let now = std::time::Instant::now();
         app.tick(now - last);
+        app.poll_findings();
         last = now;
         if !ready {
             continue;

@@ -274,7 +274,7 @@ pub(crate) fn run_on_bundle(rule: &dyn Rule, name: &str) -> Vec<Finding> {
 }
 
 /// The findings of every rule, root cause first, and when the incident started.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Diagnosis {
     pub incident_start: Option<Micros>,
     pub findings: Vec<Finding>,
