@@ -23,7 +23,7 @@ use theme::Theme;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
-fn header(app: &App, theme: &Theme) -> Line<'static> {
+fn header(app: &App, theme: &Theme, width: u16) -> Line<'static> {
     let hosts: Vec<&str> = app.incident.hosts.iter().map(|h| h.name.as_str()).collect();
     let mode = match app.playhead {
         Some(t) => format!(
@@ -36,10 +36,12 @@ fn header(app: &App, theme: &Theme) -> Line<'static> {
     };
     Line::from(vec![
         Span::raw(format!(" sitrep │ {} │ {mode} │ ", hosts.join(", "))),
-        Span::raw(format!(
-            "cursor {} UTC",
-            crate::model::time::format_utc(app.cursor)
-        )),
+        // Narrow terminals get the cursor to the millisecond, so the counts still fit.
+        Span::raw(if width < 110 {
+            format!("cursor {} UTC", panes::list::clock(app.cursor))
+        } else {
+            format!("cursor {} UTC", crate::model::time::format_utc(app.cursor))
+        }),
         Span::raw(format!(" │ {} errors │ ", app.errors)),
         Span::styled(
             if app.pending.is_some() {
@@ -91,7 +93,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    f.render_widget(Paragraph::new(header(app, theme)), head);
+    f.render_widget(Paragraph::new(header(app, theme, area.width)), head);
     let foot_line = match (&app.prompt, &app.status) {
         (Some(p), _) => Line::from(vec![
             Span::styled(" search: /", theme.title(true)),
