@@ -44,6 +44,21 @@ format_ids! {
     Unknown => "unknown",
 }
 
+impl FormatId {
+    /// The journal's formats: `journalctl -o json`, `export` and the `short` family.
+    pub const JOURNALS: &'static [FormatId] = &[
+        FormatId::JournalJson,
+        FormatId::JournalExport,
+        FormatId::JournalShort,
+        FormatId::JournalShortIso,
+        FormatId::JournalShortPrecise,
+    ];
+
+    pub fn is_journal(self) -> bool {
+        FormatId::JOURNALS.contains(&self)
+    }
+}
+
 impl std::fmt::Display for FormatId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

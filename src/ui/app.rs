@@ -42,14 +42,7 @@ impl ListKind {
             ListKind::Timeline => true,
             ListKind::Access => format == FormatId::NginxAccess,
             ListKind::Error => format == FormatId::NginxError,
-            ListKind::Journal => matches!(
-                format,
-                FormatId::JournalJson
-                    | FormatId::JournalExport
-                    | FormatId::JournalShort
-                    | FormatId::JournalShortIso
-                    | FormatId::JournalShortPrecise
-            ),
+            ListKind::Journal => format.is_journal(),
         }
     }
 }

@@ -142,14 +142,7 @@ impl Rule for BindConflict {
                     _ => false,
                 })
                 .collect();
-            let mut evidence: Vec<Evidence> = recs
-                .iter()
-                .take(3)
-                .map(|r| Evidence::Record {
-                    source: r.0,
-                    row: r.1,
-                })
-                .collect();
+            let mut evidence: Vec<Evidence> = recs.iter().take(3).map(Evidence::from).collect();
             evidence.push(Evidence::Fact(format!(
                 "{} lines say {who} could not bind {address} (first at {})",
                 recs.len(),
@@ -209,9 +202,7 @@ mod tests {
     use super::*;
 
     fn run_on(p: &std::path::Path) -> Vec<Finding> {
-        let incident = crate::ingest::load(&[p.to_path_buf()], &Default::default()).unwrap();
-        let cx = Context::new(&incident);
-        BindConflict.check(&cx)
+        crate::analysis::rules::run_on_path(&BindConflict, p)
     }
 
     #[test]

@@ -353,17 +353,10 @@ impl Rule for DependencyRefused {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Incident;
-
-    fn load(name: &str) -> Incident {
-        crate::analysis::rules::test_bundle(name)
-    }
 
     #[test]
     fn fires_on_refused_scanner() {
-        let incident = load("i6-pipeline-platform");
-        let cx = Context::new(&incident);
-        let f = DependencyRefused.check(&cx);
+        let f = crate::analysis::rules::run_on_bundle(&DependencyRefused, "i6-pipeline-platform");
         assert_eq!(f.len(), 1, "{f:?}");
         let f = &f[0];
         assert_eq!(f.depth, Depth::Cause);
@@ -414,9 +407,7 @@ mod tests {
             "i5-single-worker-upload",
             "awkward",
         ] {
-            let incident = load(name);
-            let cx = Context::new(&incident);
-            let f = DependencyRefused.check(&cx);
+            let f = crate::analysis::rules::run_on_bundle(&DependencyRefused, name);
             assert!(f.is_empty(), "{name}: {f:?}");
         }
     }

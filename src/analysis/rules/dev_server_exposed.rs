@@ -249,13 +249,7 @@ impl Rule for DevServerExposed {
             {
                 pick.push(*l);
             }
-            let mut evidence: Vec<Evidence> = pick
-                .iter()
-                .map(|r| Evidence::Record {
-                    source: r.0,
-                    row: r.1,
-                })
-                .collect();
+            let mut evidence: Vec<Evidence> = pick.iter().map(Evidence::from).collect();
             if let (Some(a), Some(b)) = (recs.first(), recs.last()) {
                 evidence.push(Evidence::Fact(format!(
                     "{} log entries of the dev server on {address}, from {} to {}",
@@ -456,10 +450,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, text).unwrap();
         }
-        let incident =
-            crate::ingest::load(&[dir.path().to_path_buf()], &Default::default()).unwrap();
-        let cx = Context::new(&incident);
-        let f = DevServerExposed.check(&cx);
+        let f = crate::analysis::rules::run_on_path(&DevServerExposed, dir.path());
         // The loopback flask server is fine; the runserver on 0.0.0.0:8000 is one finding
         // with both the log line and the listener.
         assert_eq!(f.len(), 1, "{f:#?}");

@@ -67,6 +67,18 @@ pub enum Evidence {
     Fact(String),
 }
 
+impl From<(usize, usize)> for Evidence {
+    fn from((source, row): (usize, usize)) -> Evidence {
+        Evidence::Record { source, row }
+    }
+}
+
+impl From<&(usize, usize)> for Evidence {
+    fn from(r: &(usize, usize)) -> Evidence {
+        Evidence::from(*r)
+    }
+}
+
 /// How deep in the chain of causes a finding sits: causes first, symptoms after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -167,6 +179,17 @@ impl<'a> Context<'a> {
             nginx,
             incident,
         }
+    }
+
+    /// Hosts that have a source of one of `formats`, in load order.
+    pub fn hosts_with(&self, formats: &[FormatId]) -> Vec<String> {
+        let mut hosts: Vec<String> = Vec::new();
+        for s in &self.incident.sources {
+            if formats.contains(&s.format) && !hosts.contains(&s.host) {
+                hosts.push(s.host.clone());
+            }
+        }
+        hosts
     }
 
     /// Every record of sources of `formats`, in time order, as (source, row).
@@ -270,6 +293,13 @@ pub(crate) fn test_bundle(name: &str) -> Incident {
 #[cfg(test)]
 pub(crate) fn run_on_bundle(rule: &dyn Rule, name: &str) -> Vec<Finding> {
     let incident = test_bundle(name);
+    rule.check(&Context::new(&incident))
+}
+
+/// Test support: what `rule` finds in the bundle at `path` (one a test wrote).
+#[cfg(test)]
+pub(crate) fn run_on_path(rule: &dyn Rule, path: &std::path::Path) -> Vec<Finding> {
+    let incident = crate::ingest::load(&[path.to_path_buf()], &Default::default()).unwrap();
     rule.check(&Context::new(&incident))
 }
 

@@ -170,10 +170,7 @@ impl Rule for ProxyTimeoutNotAboveApp {
                     ],
                     &["WORKER TIMEOUT"],
                 );
-                evidence.extend(worker_timeouts.iter().take(2).map(|r| Evidence::Record {
-                    source: r.0,
-                    row: r.1,
-                }));
+                evidence.extend(worker_timeouts.iter().take(2).map(Evidence::from));
                 let upstream_errors = records_with(
                     cx,
                     &dump.host,
@@ -183,10 +180,7 @@ impl Rule for ProxyTimeoutNotAboveApp {
                         "upstream prematurely closed connection",
                     ],
                 );
-                evidence.extend(upstream_errors.iter().take(2).map(|r| Evidence::Record {
-                    source: r.0,
-                    row: r.1,
-                }));
+                evidence.extend(upstream_errors.iter().take(2).map(Evidence::from));
 
                 let (n, g) = (secs(nginx), secs(gunicorn));
                 let nginx_word = if nginx_set { "" } else { ", the default" };
@@ -265,16 +259,9 @@ impl Rule for ProxyTimeoutNotAboveApp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Incident;
-
-    fn load(name: &str) -> Incident {
-        crate::analysis::rules::test_bundle(name)
-    }
 
     fn check(name: &str) -> Vec<Finding> {
-        let incident = load(name);
-        let cx = Context::new(&incident);
-        ProxyTimeoutNotAboveApp.check(&cx)
+        crate::analysis::rules::run_on_bundle(&ProxyTimeoutNotAboveApp, name)
     }
 
     #[test]

@@ -271,17 +271,10 @@ impl Rule for RetryStorm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Incident;
-
-    fn load(name: &str) -> Incident {
-        crate::analysis::rules::test_bundle(name)
-    }
 
     #[test]
     fn fires_on_retried_deployment() {
-        let incident = load("i4-retry-storm");
-        let cx = Context::new(&incident);
-        let f = RetryStorm.check(&cx);
+        let f = crate::analysis::rules::run_on_bundle(&RetryStorm, "i4-retry-storm");
         assert_eq!(f.len(), 1, "{f:?}");
         let f = &f[0];
         assert_eq!(f.depth, Depth::Symptom);
@@ -322,9 +315,7 @@ mod tests {
             "i6-pipeline-platform",
             "awkward",
         ] {
-            let incident = load(name);
-            let cx = Context::new(&incident);
-            let f = RetryStorm.check(&cx);
+            let f = crate::analysis::rules::run_on_bundle(&RetryStorm, name);
             assert!(f.is_empty(), "{name}: {f:?}");
         }
     }

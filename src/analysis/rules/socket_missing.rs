@@ -18,14 +18,6 @@ use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
 
 pub struct SocketMissing;
 
-const JOURNALS: &[FormatId] = &[
-    FormatId::JournalJson,
-    FormatId::JournalExport,
-    FormatId::JournalShort,
-    FormatId::JournalShortIso,
-    FormatId::JournalShortPrecise,
-];
-
 /// One socket unit as configured.
 struct SocketUnit {
     unit: String,
@@ -290,7 +282,7 @@ impl SocketMissing {
         nginx_paths.sort_unstable();
         nginx_paths.dedup();
         let stop_record = cx
-            .records(JOURNALS)
+            .records(FormatId::JOURNALS)
             .filter(|r| cx.incident.sources[r.0].host == host)
             .find(|r| {
                 let t = cx.time(*r);

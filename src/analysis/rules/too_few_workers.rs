@@ -281,14 +281,8 @@ impl Rule for TooFewWorkers {
                 "{} has {cpus} CPUs (manifest); the usual worker count is 2*{cpus}+1 = {recommended}",
                 app.host
             )));
-            evidence.extend(timeouts.iter().take(3).map(|r| Evidence::Record {
-                source: r.0,
-                row: r.1,
-            }));
-            evidence.extend(failed.iter().take(3).map(|r| Evidence::Record {
-                source: r.0,
-                row: r.1,
-            }));
+            evidence.extend(timeouts.iter().take(3).map(Evidence::from));
+            evidence.extend(failed.iter().take(3).map(Evidence::from));
             findings.push(Finding {
                 id: self.id(),
                 severity: Severity::Warn,
@@ -349,9 +343,7 @@ mod tests {
 
     #[test]
     fn fires_on_single_worker_upload() {
-        let incident = load("i5-single-worker-upload");
-        let cx = Context::new(&incident);
-        let f = TooFewWorkers.check(&cx);
+        let f = crate::analysis::rules::run_on_bundle(&TooFewWorkers, "i5-single-worker-upload");
         assert_eq!(f.len(), 1, "{f:?}");
         let f = &f[0];
         assert_eq!(f.depth, Depth::Cause);
@@ -379,9 +371,7 @@ mod tests {
             "i6-pipeline-platform",
             "awkward",
         ] {
-            let incident = load(name);
-            let cx = Context::new(&incident);
-            let f = TooFewWorkers.check(&cx);
+            let f = crate::analysis::rules::run_on_bundle(&TooFewWorkers, name);
             assert!(f.is_empty(), "{name}: {f:?}");
         }
     }

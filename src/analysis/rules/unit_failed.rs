@@ -12,14 +12,6 @@ use crate::model::time::{UNTIMED, format_utc};
 
 pub struct UnitFailed;
 
-const JOURNALS: &[FormatId] = &[
-    FormatId::JournalJson,
-    FormatId::JournalExport,
-    FormatId::JournalShort,
-    FormatId::JournalShortIso,
-    FormatId::JournalShortPrecise,
-];
-
 /// How many exits make a restart loop.
 const LOOP_EXITS: usize = 3;
 
@@ -91,7 +83,7 @@ impl Rule for UnitFailed {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let end = cx.end();
-        let journal: Vec<(usize, usize)> = cx.records(JOURNALS).collect();
+        let journal: Vec<(usize, usize)> = cx.records(FormatId::JOURNALS).collect();
         // (host, unit) of every failed unit at the end, then restart loops.
         let mut targets: Vec<UnitState> = cx
             .units
@@ -175,15 +167,9 @@ impl UnitFailed {
             )));
         }
         let tail = &own_before[own_before.len().saturating_sub(3)..];
-        evidence.extend(tail.iter().map(|r| Evidence::Record {
-            source: r.0,
-            row: r.1,
-        }));
+        evidence.extend(tail.iter().map(Evidence::from));
         let last_failure = &failure_msgs[failure_msgs.len().saturating_sub(3)..];
-        evidence.extend(last_failure.iter().map(|r| Evidence::Record {
-            source: r.0,
-            row: r.1,
-        }));
+        evidence.extend(last_failure.iter().map(Evidence::from));
         let how = match (&st.result, &st.exit_status) {
             (Some(r), Some(e)) => format!(" (result {r}, status {e})"),
             (Some(r), None) => format!(" (result {r})"),
@@ -333,10 +319,7 @@ mod tests {
             lines.join("\n") + "\n",
         )
         .unwrap();
-        let incident =
-            crate::ingest::load(&[dir.path().to_path_buf()], &Default::default()).unwrap();
-        let cx = Context::new(&incident);
-        let f = UnitFailed.check(&cx);
+        let f = crate::analysis::rules::run_on_path(&UnitFailed, dir.path());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(
             f[0].title.contains("app.service is in a restart loop: 4"),

@@ -49,12 +49,7 @@ impl Rule for UpstreamClosedEarly {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let src = &cx.incident.sources;
-        let mut hosts: Vec<String> = Vec::new();
-        for s in src.iter().filter(|s| s.format == FormatId::NginxError) {
-            if !hosts.contains(&s.host) {
-                hosts.push(s.host.clone());
-            }
-        }
+        let hosts = cx.hosts_with(&[FormatId::NginxError]);
         let mut findings = Vec::new();
         for host in hosts {
             let errors: Vec<(usize, usize)> = cx
@@ -102,10 +97,7 @@ impl Rule for UpstreamClosedEarly {
                 .iter()
                 .take(3)
                 .chain(near.iter())
-                .map(|r| Evidence::Record {
-                    source: r.0,
-                    row: r.1,
-                })
+                .map(Evidence::from)
                 .collect();
             evidence.push(Evidence::Fact(format!(
                 "{} early closes in nginx's error log; {matched} of them within {} s of a gunicorn \
@@ -169,9 +161,7 @@ mod tests {
 
     #[test]
     fn fires_on_the_single_worker_upload() {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/bundles/i5-single-worker-upload");
-        let incident = crate::ingest::load(&[p], &Default::default()).unwrap();
+        let incident = crate::analysis::rules::test_bundle("i5-single-worker-upload");
         let cx = Context::new(&incident);
         let f = UpstreamClosedEarly.check(&cx);
         assert_eq!(f.len(), 1, "{f:#?}");

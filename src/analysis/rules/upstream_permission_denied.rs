@@ -162,12 +162,7 @@ impl Rule for UpstreamPermissionDenied {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let src = &cx.incident.sources;
-        let mut hosts: Vec<String> = Vec::new();
-        for s in src.iter().filter(|s| s.format == FormatId::NginxError) {
-            if !hosts.contains(&s.host) {
-                hosts.push(s.host.clone());
-            }
-        }
+        let hosts = cx.hosts_with(&[FormatId::NginxError]);
         let mut findings = Vec::new();
         for host in hosts {
             let mut paths: Vec<String> = Vec::new();
@@ -187,14 +182,7 @@ impl Rule for UpstreamPermissionDenied {
             if errors.is_empty() {
                 continue;
             }
-            let mut evidence: Vec<Evidence> = errors
-                .iter()
-                .take(3)
-                .map(|r| Evidence::Record {
-                    source: r.0,
-                    row: r.1,
-                })
-                .collect();
+            let mut evidence: Vec<Evidence> = errors.iter().take(3).map(Evidence::from).collect();
             evidence.push(Evidence::Fact(format!(
                 "{} connections refused with (13: Permission denied) to {}",
                 errors.len(),

@@ -75,14 +75,7 @@ impl Rule for UpstreamTimeout {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let src = &cx.incident.sources;
-        let mut hosts: Vec<String> = Vec::new();
-        for s in src {
-            if matches!(s.format, FormatId::NginxError | FormatId::NginxAccess)
-                && !hosts.contains(&s.host)
-            {
-                hosts.push(s.host.clone());
-            }
-        }
+        let hosts = cx.hosts_with(&[FormatId::NginxError, FormatId::NginxAccess]);
         let mut findings = Vec::new();
         for host in hosts {
             let errors: Vec<(usize, usize)> = cx

@@ -124,18 +124,9 @@ impl Rule for UpstreamUnreachable {
                             .is_some_and(|p| APP_SERVERS.contains(&p))
                     })
                     .collect();
-                let mut evidence: Vec<Evidence> = errors
-                    .iter()
-                    .take(3)
-                    .map(|r| Evidence::Record {
-                        source: r.0,
-                        row: r.1,
-                    })
-                    .collect();
-                evidence.extend(bad_gateway.iter().take(2).map(|r| Evidence::Record {
-                    source: r.0,
-                    row: r.1,
-                }));
+                let mut evidence: Vec<Evidence> =
+                    errors.iter().take(3).map(Evidence::from).collect();
+                evidence.extend(bad_gateway.iter().take(2).map(Evidence::from));
                 evidence.push(cx.line_at(dump.source, target.at.offset));
                 if let Some(at) = &target.server_at {
                     evidence.push(cx.line_at(dump.source, at.offset));

@@ -187,10 +187,7 @@ impl Rule for WorkerTimeout {
                 cut.len()
             )));
         }
-        evidence.extend(cut.iter().take(4).map(|r| Evidence::Record {
-            source: r.0,
-            row: r.1,
-        }));
+        evidence.extend(cut.iter().take(4).map(Evidence::from));
         let host = &cx.incident.sources[timeouts[0].0.0].host;
         let requests = if cut.is_empty() {
             String::new()

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::analysis::knowledge::{define, explain};
 use crate::text::sanitize;
@@ -14,16 +14,7 @@ use crate::ui::theme::Theme;
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(2).min(30);
-    let r = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    f.render_widget(Clear, r);
-    let block = Block::bordered()
-        .border_style(theme.block(true))
-        .title(" Explain (any key closes) ");
+    let (block, r) = super::overlay(f, area, (w, h), " Explain (any key closes) ", theme);
     let text = app
         .selected_record()
         .map(|(s, row)| app.incident.sources[s].text(row).into_owned())

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
@@ -33,18 +33,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         lines.len()
     };
     let col_w: u16 = 50;
-    let w = (if two { col_w * 2 } else { col_w } + 2).min(area.width);
-    let h = (per_col as u16 + 2).min(area.height);
-    let r = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    f.render_widget(Clear, r);
-    let block = Block::bordered()
-        .border_style(theme.block(true))
-        .title(" Keys (? closes) ");
+    let w = if two { col_w * 2 } else { col_w } + 2;
+    let h = per_col as u16 + 2;
+    let (block, r) = super::overlay(f, area, (w, h), " Keys (? closes) ", theme);
     let inner = block.inner(r);
     f.render_widget(block, r);
     if two {

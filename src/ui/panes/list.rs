@@ -19,11 +19,7 @@ pub fn tag(f: FormatId) -> &'static str {
     match f {
         FormatId::NginxAccess => "access",
         FormatId::NginxError => "error",
-        FormatId::JournalJson
-        | FormatId::JournalExport
-        | FormatId::JournalShort
-        | FormatId::JournalShortIso
-        | FormatId::JournalShortPrecise => "journal",
+        f if f.is_journal() => "journal",
         FormatId::Gunicorn => "gunicorn",
         FormatId::CfLogs => "cf",
         FormatId::PythonLogging => "app",
