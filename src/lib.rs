@@ -12,5 +12,6 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod progress;
 pub mod text;
 pub mod ui;

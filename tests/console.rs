@@ -368,7 +368,10 @@ fn x_explains_the_selected_line() {
 
 #[test]
 fn the_rules_can_run_behind_the_first_frame() {
-    let mut a = App::new_deferred(load_files(demo::bundle(), &LoadOptions::default()));
+    let mut a = App::new_deferred(
+        load_files(demo::bundle(), &LoadOptions::default()),
+        &Default::default(),
+    );
     // The first frame does not wait for the rules.
     let first = frame(&mut a, 160, 48);
     assert!(first.contains("Timeline"), "{first}");
@@ -391,5 +394,106 @@ fn the_rules_can_run_behind_the_first_frame() {
     assert_eq!(ids(&a), ids(&sync));
     assert!(
         frame(&mut a, 160, 48).contains(&format!("{} findings (f)", sync.diagnosis.findings.len()))
+    );
+}
+
+#[test]
+fn the_checklist_walks_the_502_runbook_and_keeps_ticks_and_notes() {
+    let state = tempfile::tempdir().unwrap();
+    let options = sitrep::ui::app::Options {
+        runbooks: None,
+        state: Some(state.path().to_path_buf()),
+    };
+    let demo = || load_files(demo::bundle(), &LoadOptions::default());
+    let mut a = App::with(demo(), &options);
+    a.update(Action::Checklist);
+    assert!(a.walk.open);
+    // It opens on the runbook the findings suggest, at the first step that failed.
+    let w = a.current_walk().unwrap();
+    assert_eq!(a.checklist.runbook(w).id, "bad-gateway-502");
+    assert_eq!(a.walk.step, 1);
+    insta::assert_snapshot!("demo-80x24-checklist", frame(&mut a, 80, 24));
+    insta::assert_snapshot!("demo-160x48-checklist", frame(&mut a, 160, 48));
+    // A step whose evidence is config lines and facts says there is no record to go to.
+    a.update(Action::Pin);
+    let status = a.status.clone().unwrap_or_default();
+    assert!(status.contains("no log record"), "{status}");
+    // Enter on the boot step goes to its journal records, one after the other.
+    for _ in 0..3 {
+        a.update(Action::Down);
+    }
+    a.update(Action::Pin);
+    let status = a.status.clone().unwrap_or_default();
+    assert!(status.starts_with("evidence 1/"), "{status}");
+    assert!(
+        format_utc(a.cursor).starts_with("2023-04-13T11:41:3"),
+        "{}",
+        format_utc(a.cursor)
+    );
+    a.update(Action::Pin);
+    assert!(
+        a.status
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("evidence 2/")
+    );
+    for _ in 0..2 {
+        a.update(Action::Up);
+    }
+    // Tick step 3, write a note on it, skip step 4; copy a command.
+    a.update(Action::Tick);
+    a.update(Action::Note);
+    for c in "checked with curl".chars() {
+        a.text_key(crossterm::event::KeyCode::Char(c));
+    }
+    a.text_key(crossterm::event::KeyCode::Enter);
+    a.update(Action::Down);
+    a.update(Action::SkipStep);
+    a.update(Action::NextCommand);
+    a.update(Action::CopyCommand);
+    let copied = a.clipboard.take().unwrap();
+    assert!(copied.starts_with("ps -o user= -C nginx"), "{copied}");
+    // Reopened, the same bundle finds them again.
+    drop(a);
+    let b = App::with(demo(), &options);
+    let mark = |app: &App, step: &str| app.walk.progress.mark("bad-gateway-502", step);
+    assert!(mark(&b, "upstream-reachable").done);
+    assert_eq!(mark(&b, "upstream-reachable").note, "checked with curl");
+    assert!(mark(&b, "socket-permissions").skipped);
+    // Another bundle has its own progress.
+    let other = App::with(
+        sitrep::ingest::load(
+            &[std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/bundles/i2-import-time-setting")],
+            &LoadOptions::default(),
+        )
+        .unwrap(),
+        &options,
+    );
+    assert!(other.walk.progress.marks.is_empty());
+}
+
+#[test]
+fn the_runbook_picker_filters_fuzzily_and_opens_the_choice() {
+    let mut a = app();
+    a.update(Action::Checklist);
+    a.update(Action::PickRunbook);
+    assert!(a.typing());
+    for c in "504".chars() {
+        a.text_key(crossterm::event::KeyCode::Char(c));
+    }
+    let f = frame(&mut a, 120, 40);
+    assert!(f.contains("gateway-timeout-504"), "{f}");
+    assert!(!f.contains("ci-failures "), "{f}");
+    a.text_key(crossterm::event::KeyCode::Enter);
+    assert!(!a.typing());
+    let w = a.current_walk().unwrap();
+    assert_eq!(a.checklist.runbook(w).id, "gateway-timeout-504");
+    // In replay nothing runs.
+    a.update(Action::RunCommand);
+    assert!(
+        a.status.as_deref().unwrap().contains("never run"),
+        "{:?}",
+        a.status
     );
 }

@@ -93,3 +93,113 @@ fn a_hangup_restores_the_terminal() {
     );
     finish(&session);
 }
+
+/// tmux on a server of its own (`-L`), so a server option set here touches no one else's.
+struct Server {
+    socket: String,
+}
+
+impl Server {
+    fn new(name: &str) -> Server {
+        Server {
+            socket: format!("sitrep-{name}-{}", std::process::id()),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let mut all = vec!["-L", self.socket.as_str()];
+        all.extend_from_slice(args);
+        tmux(&all)
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.run(&["capture-pane", "-p", "-t", "s"]);
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {needle:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `sitrep demo` with progress kept in `state`, at 160x48.
+    fn open_demo(&self, state: &std::path::Path) {
+        let bin = env!("CARGO_BIN_EXE_sitrep");
+        let cmd = format!(
+            "XDG_STATE_HOME={} {bin} demo; echo SITREP-EXIT=$?; sleep 30",
+            state.display()
+        );
+        self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "s",
+            "-x",
+            "160",
+            "-y",
+            "48",
+            &cmd,
+        ]);
+        // Let programs set tmux's clipboard with OSC 52.
+        self.run(&["set-option", "-s", "set-clipboard", "on"]);
+        self.wait_for("findings (f)");
+    }
+
+    fn quit(&self) {
+        self.run(&["send-keys", "-t", "s", "q"]);
+        let screen = self.wait_for("SITREP-EXIT=");
+        assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
+        self.run(&["kill-session", "-t", "s"]);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn a_tick_in_the_checklist_survives_quitting_and_a_command_reaches_the_clipboard() {
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Server::new("walk");
+    tmux.open_demo(state.path());
+    tmux.run(&["send-keys", "-t", "s", "w"]);
+    tmux.wait_for(" 1 Is the app server listening");
+    // Step 3, "does every address nginx passes to have a listener?": tick it, copy its command.
+    tmux.run(&["send-keys", "-t", "s", "j", "Space", "c"]);
+    let screen = tmux.wait_for("☑  3");
+    assert!(screen.contains("ticked by hand"), "{screen}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let buffer = loop {
+        let b = tmux.run(&["show-buffer"]);
+        if !b.is_empty() || Instant::now() > deadline {
+            break b;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        buffer.starts_with("sudo tail -n 50 /var/log/nginx/error.log"),
+        "clipboard: {buffer:?}"
+    );
+    tmux.quit();
+    // The progress is in the state directory, not in the bundle.
+    let saved: Vec<_> = std::fs::read_dir(state.path().join("sitrep/checklists"))
+        .unwrap()
+        .collect();
+    assert_eq!(saved.len(), 1);
+    // Reopened, the tick is there.
+    tmux.open_demo(state.path());
+    tmux.run(&["send-keys", "-t", "s", "w"]);
+    // The closed summary shows the tick as a mark; opened, step 3 is ticked.
+    let screen = tmux.wait_for("☑  3 Does every address");
+    assert!(screen.contains("Checklist: bad-gateway-502"), "{screen}");
+    tmux.quit();
+}

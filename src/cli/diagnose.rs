@@ -3,17 +3,88 @@
 use std::io::Write;
 
 use super::OutFormat;
-use crate::analysis::rules::{Evidence, diagnose, evidence_json};
+use crate::analysis::checklist::{Checklist, Library, StepState};
+use crate::analysis::rules::{Evidence, evidence_json};
+use crate::analysis::{Analysis, analyse};
 use crate::model::Incident;
 use crate::model::time::format_utc;
 use crate::text::sanitize;
 
 pub fn print(incident: &Incident, format: OutFormat, out: &mut impl Write) -> std::io::Result<()> {
-    let d = diagnose(incident);
+    let library = Library::load(
+        crate::config::dir().map(|d| d.join("runbooks")).as_deref(),
+        incident,
+    );
+    for p in &library.problems {
+        eprintln!("sitrep: {}", sanitize(p));
+    }
+    let Analysis {
+        diagnosis: d,
+        checklist,
+    } = analyse(incident, library);
     if format == OutFormat::Json {
-        let json = serde_json::to_string(&d.to_json(incident))?;
+        #[derive(serde::Serialize)]
+        struct Out {
+            #[serde(flatten)]
+            diagnosis: crate::analysis::rules::JsonDiagnosis,
+            checklist: Vec<crate::analysis::checklist::JsonWalk>,
+        }
+        let json = serde_json::to_string(&Out {
+            diagnosis: d.to_json(incident),
+            checklist: checklist.to_json(incident),
+        })?;
         return writeln!(out, "{}", crate::text::json_safe(json));
     }
+    print_findings(incident, &d, out)?;
+    print_checklist(&checklist, out)
+}
+
+/// The chosen runbook's walk in a few lines, and the other runbooks that apply.
+fn print_checklist(c: &Checklist, out: &mut impl Write) -> std::io::Result<()> {
+    let Some(chosen) = c.chosen else {
+        return Ok(());
+    };
+    let rb = c.runbook(chosen);
+    let walk = &c.walks[chosen];
+    writeln!(out)?;
+    writeln!(out, "checklist: {} — {}", rb.id, sanitize(&rb.title))?;
+    for (i, (step, r)) in rb.steps.iter().zip(&walk.steps).enumerate() {
+        writeln!(
+            out,
+            "  {} {}. {} [{}]{}",
+            r.state.mark(),
+            i + 1,
+            sanitize(&step.title),
+            r.state.word(),
+            if r.reason.is_empty() || matches!(r.state, StepState::Todo) {
+                String::new()
+            } else {
+                format!(": {}", sanitize(&r.reason))
+            }
+        )?;
+    }
+    let others: Vec<&str> = c
+        .walks
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| w.applies && *i != chosen)
+        .map(|(_, w)| c.library.runbooks[w.runbook].id.as_str())
+        .collect();
+    if !others.is_empty() {
+        writeln!(
+            out,
+            "  also applies: {} (sitrep runbook show ID BUNDLE)",
+            others.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn print_findings(
+    incident: &Incident,
+    d: &crate::analysis::rules::Diagnosis,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     match d.incident_start {
         Some(t) => writeln!(out, "incident starts at {}", format_utc(t))?,
         None => writeln!(out, "no burst of errors: no clear start of an incident")?,

@@ -2,6 +2,7 @@
 
 mod diagnose;
 mod explain;
+mod runbook;
 mod sources;
 mod timeline;
 
@@ -108,6 +109,12 @@ enum Command {
         #[arg(long)]
         theme: Option<String>,
     },
+    /// Runbooks of the guided checklist: list them, show one (walked against a bundle), lint files.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  sitrep runbook list\n  sitrep runbook show bad-gateway-502 incident.tar.gz\n  sitrep runbook lint ~/.config/sitrep/runbooks/*.toml"
+    )]
+    Runbook(runbook::Args),
     /// Check the settings file ($SITREP_CONFIG, else ~/.config/sitrep/config.toml) and say
     /// which file is in force.
     #[command(
@@ -224,7 +231,11 @@ fn console(incident: Incident, theme: Option<&str>) -> Result<(), Failure> {
         ));
     }
     print_notes(&incident);
-    let mut app = crate::ui::app::App::new_deferred(incident);
+    let options = crate::ui::app::Options {
+        runbooks: crate::config::dir().map(|d| d.join("runbooks")),
+        state: crate::progress::dir(),
+    };
+    let mut app = crate::ui::app::App::new_deferred(incident, &options);
     app.keymap = keymap;
     crate::ui::tui::run(app, &theme)?;
     Ok(())
@@ -263,6 +274,7 @@ pub fn main() -> ExitCode {
             theme.as_deref(),
         ),
         Command::Config => check_config(&mut out),
+        Command::Runbook(args) => runbook::run(args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::from));
     match result {

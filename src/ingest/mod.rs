@@ -135,7 +135,17 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
             .map(|s| s * MICROS_PER_SEC)
     });
     let mut ctx = parse_ctx(captured);
-    let mut entries = files.entries;
+    // A bundle's own runbooks are not logs: kept aside for the checklist, shown, never trusted.
+    let (runbooks, mut entries): (Vec<_>, Vec<_>) = files
+        .entries
+        .into_iter()
+        .partition(|e| e.path.starts_with("runbooks/") && e.path.ends_with(".toml"));
+    for r in runbooks {
+        incident.runbooks.push((
+            format!("{}/{}", files.name, r.path),
+            String::from_utf8_lossy(&r.data).into_owned(),
+        ));
+    }
     let mut order: Vec<String> = entries.iter().map(|e| e.path.clone()).collect();
     rotation::sort_for_reading(&mut order);
     entries.sort_by_key(|e| order.iter().position(|p| *p == e.path));

@@ -26,6 +26,8 @@ pub struct Incident {
     pub sources: Vec<Source>,
     /// Messages for the user: refused entries, truncated archives, a bad manifest.
     pub notes: Vec<String>,
+    /// Runbooks shipped in a bundle's `runbooks/`: (path, text). Never run, only shown.
+    pub runbooks: Vec<(String, String)>,
 }
 
 impl Incident {

@@ -42,6 +42,23 @@ pub enum Action {
     /// Move the playhead back or forward a minute.
     PlayheadBack,
     PlayheadForward,
+    /// Open or close the guided checklist: j/k choose a step, Enter goes to its evidence.
+    Checklist,
+    /// Checklist: tick the step as done by hand (again: untick).
+    Tick,
+    /// Checklist: skip the step by hand (again: unskip).
+    SkipStep,
+    /// Checklist: choose the step's next (previous) command.
+    NextCommand,
+    PrevCommand,
+    /// Checklist: copy the chosen command to the clipboard (OSC 52; works over ssh).
+    CopyCommand,
+    /// Checklist: run the chosen command (live mode only, after a confirmation).
+    RunCommand,
+    /// Checklist: write a note on the step.
+    Note,
+    /// Checklist: choose another runbook (fuzzy).
+    PickRunbook,
     Help,
     Quit,
 }
@@ -211,6 +228,60 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('>')],
         action: Action::PlayheadForward,
         help: "playhead forward a minute",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('w')],
+        action: Action::Checklist,
+        help: "checklist: walk a runbook step by step",
+        footer: true,
+    },
+    Binding {
+        codes: &[KeyCode::Char(' ')],
+        action: Action::Tick,
+        help: "checklist: tick the step done (again: untick)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('s')],
+        action: Action::SkipStep,
+        help: "checklist: skip the step (again: unskip)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('l'), KeyCode::Right],
+        action: Action::NextCommand,
+        help: "checklist: next command of the step",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('h'), KeyCode::Left],
+        action: Action::PrevCommand,
+        help: "checklist: previous command of the step",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('c')],
+        action: Action::CopyCommand,
+        help: "checklist: copy the command (OSC 52, works over ssh)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('r')],
+        action: Action::RunCommand,
+        help: "checklist: run the command (live mode only, asks first)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('a')],
+        action: Action::Note,
+        help: "checklist: write a note on the step",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('o')],
+        action: Action::PickRunbook,
+        help: "checklist: open another runbook",
         footer: false,
     },
     Binding {

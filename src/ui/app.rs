@@ -125,8 +125,17 @@ pub struct App {
     pub incident: std::sync::Arc<Incident>,
     /// What the rules found, root cause first.
     pub diagnosis: crate::analysis::rules::Diagnosis,
-    /// The rules' result while they still run in the background (see [`App::new_deferred`]).
-    pub pending: Option<std::sync::mpsc::Receiver<crate::analysis::rules::Diagnosis>>,
+    /// The rules' and the checklist's result while they still run in the background (see
+    /// [`App::new_deferred`]).
+    pub pending: Option<std::sync::mpsc::Receiver<Ready>>,
+    /// Every runbook walked against the incident.
+    pub checklist: crate::analysis::checklist::Checklist,
+    /// The checklist pane: the runbook open, the chosen step, the person's marks.
+    pub walk: crate::ui::walk::WalkView,
+    /// The last frame was the wide layout (panes side by side).
+    pub wide: bool,
+    /// Text to put on the clipboard with the next frame (OSC 52).
+    pub clipboard: Option<String>,
     /// The findings list has the keys; `finding` is the one chosen.
     pub findings_open: bool,
     /// The explanation overlay for the selected line is open.
@@ -176,37 +185,70 @@ pub struct Coloured {
     pub lines: Option<Vec<ratatui::text::Line<'static>>>,
 }
 
+/// What the background run hands over: the analysis, and where this bundle's checklist
+/// progress is kept.
+#[derive(Debug)]
+pub struct Ready {
+    pub analysis: crate::analysis::Analysis,
+    pub store: Option<crate::progress::Store>,
+}
+
+/// Where the console finds runbooks and keeps checklist progress.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The user's runbooks folder (`None`: built-ins and the bundle's only).
+    pub runbooks: Option<std::path::PathBuf>,
+    /// The state directory for checklist progress (`None`: nothing is saved).
+    pub state: Option<std::path::PathBuf>,
+}
+
 /// Replay speeds `+` and `-` step through.
 pub const SPEEDS: [u32; 9] = [1, 2, 5, 10, 30, 60, 120, 300, 600];
 
 impl App {
     /// The console's state with the findings worked out before it returns.
     pub fn new(incident: Incident) -> App {
-        let mut app = App::new_deferred(incident);
+        App::with(incident, &Options::default())
+    }
+
+    /// [`App::new`] with runbooks and progress from `options`.
+    pub fn with(incident: Incident, options: &Options) -> App {
+        let mut app = App::new_deferred(incident, options);
         if let Some(rx) = app.pending.take()
-            && let Ok(d) = rx.recv()
+            && let Ok(ready) = rx.recv()
         {
-            app.diagnosis = d;
+            app.take(ready);
         }
         app
     }
 
+    fn take(&mut self, ready: Ready) {
+        self.diagnosis = ready.analysis.diagnosis;
+        self.take_checklist(ready.analysis.checklist, ready.store);
+        self.pending = None;
+        self.dirty = true;
+    }
+
     /// The console's state at once, with the rules running on a thread: on a big incident
     /// the first frame does not wait for them; [`App::poll_findings`] takes their result.
-    pub fn new_deferred(incident: Incident) -> App {
+    pub fn new_deferred(incident: Incident, options: &Options) -> App {
         let incident = std::sync::Arc::new(incident);
         let (tx, rx) = std::sync::mpsc::channel();
         let shared = std::sync::Arc::clone(&incident);
+        let options = options.clone();
         std::thread::spawn(move || {
-            let _ = tx.send(crate::analysis::rules::diagnose(&shared));
+            let library =
+                crate::analysis::checklist::Library::load(options.runbooks.as_deref(), &shared);
+            let analysis = crate::analysis::analyse(&shared, library);
+            let store = options.state.as_deref().map(|dir| {
+                crate::progress::Store::for_key(dir, &crate::progress::content_key(&shared))
+            });
+            let _ = tx.send(Ready { analysis, store });
         });
         App::build(incident, rx)
     }
 
-    fn build(
-        incident: std::sync::Arc<Incident>,
-        rx: std::sync::mpsc::Receiver<crate::analysis::rules::Diagnosis>,
-    ) -> App {
+    fn build(incident: std::sync::Arc<Incident>, rx: std::sync::mpsc::Receiver<Ready>) -> App {
         let lists: Vec<ListPane> = ListKind::ALL
             .iter()
             .map(|k| ListPane::new(*k, &incident))
@@ -218,6 +260,10 @@ impl App {
         let mut app = App {
             diagnosis,
             pending: Some(rx),
+            checklist: Default::default(),
+            walk: Default::default(),
+            wide: false,
+            clipboard: None,
             findings_open: false,
             explain_open: false,
             finding: 0,
@@ -270,10 +316,8 @@ impl App {
             return false;
         };
         match rx.try_recv() {
-            Ok(d) => {
-                self.diagnosis = d;
-                self.pending = None;
-                self.dirty = true;
+            Ok(ready) => {
+                self.take(ready);
                 true
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => false,
@@ -393,6 +437,9 @@ impl App {
         if self.findings_open && self.finding_key(action) {
             return;
         }
+        if self.walk.open && self.checklist_key(action) {
+            return;
+        }
         let f = self.focus;
         let sel = self.lists[f].selected;
         let last = self.visible_len(f).saturating_sub(1);
@@ -482,8 +529,26 @@ impl App {
             }
             Action::Findings => {
                 self.findings_open = !self.findings_open;
+                self.walk.open = false;
                 self.choose_finding(self.finding);
             }
+            Action::Checklist => {
+                self.walk.open = !self.walk.open;
+                self.findings_open = false;
+                if self.pending.is_some() {
+                    self.status = Some("the checklist is being worked out…".into());
+                }
+                self.dirty = true;
+            }
+            // Checklist keys do nothing while it is closed.
+            Action::Tick
+            | Action::SkipStep
+            | Action::NextCommand
+            | Action::PrevCommand
+            | Action::CopyCommand
+            | Action::RunCommand
+            | Action::Note
+            | Action::PickRunbook => {}
             Action::Help => {
                 self.help = !self.help;
                 self.dirty = true;

@@ -10,6 +10,7 @@ pub mod screenshots;
 pub mod svg;
 pub mod theme;
 pub mod tui;
+pub mod walk;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -95,6 +96,10 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     .areas(area);
     f.render_widget(Paragraph::new(header(app, theme, area.width)), head);
     let foot_line = match (&app.prompt, &app.status) {
+        (None, _) if app.walk.note.is_some() => Line::from(vec![Span::styled(
+            " note: type it, Enter saves, Esc cancels",
+            theme.title(true),
+        )]),
         (Some(p), _) => Line::from(vec![
             Span::styled(" search: /", theme.title(true)),
             Span::raw(crate::text::sanitize(p).into_owned()),
@@ -108,6 +113,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     };
     f.render_widget(Paragraph::new(foot_line), foot);
     app.page = usize::from(body.height.saturating_sub(4)).max(1);
+    app.wide = !app.zoom && area.width >= 160 && area.height >= 40;
     if theme.colours() {
         app.refresh_highlight(theme.depth);
     }
@@ -120,6 +126,9 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     };
     if app.explain_open {
         panes::explain::draw(f, area, app, theme);
+    }
+    if app.walk.picker.is_some() {
+        panes::checklist::draw_picker(f, area, app, theme);
     }
     if app.help {
         panes::help::draw(f, area, app, theme);
@@ -145,6 +154,8 @@ fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) -> Vec<panes::list:
     let n = app.diagnosis.findings.len() as u16;
     let want = if app.findings_open {
         detail.height * 2 / 3
+    } else if app.walk.open {
+        3
     } else {
         (n + 2).max(3)
     };
@@ -154,7 +165,14 @@ fn grid(f: &mut Frame, body: Rect, app: &App, theme: &Theme) -> Vec<panes::list:
     ])
     .areas(detail);
     panes::findings::draw(f, findings, app, theme);
-    panes::detail::draw(f, detail, app, theme);
+    if app.walk.open {
+        panes::checklist::draw(f, detail, app, theme);
+    } else {
+        let [checklist, detail] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(detail);
+        panes::checklist::draw_summary(f, checklist, app, theme);
+        panes::detail::draw(f, detail, app, theme);
+    }
     let others = app.lists.len() - 1;
     if others > 0 {
         let cols =
@@ -207,6 +225,10 @@ fn compact(f: &mut Frame, body: Rect, app: &App, theme: &Theme) -> Vec<panes::li
     if app.findings_open {
         panes::findings::draw(f, main, app, theme);
         panes::detail::draw(f, detail, app, theme);
+        return Vec::new();
+    }
+    if app.walk.open {
+        panes::checklist::draw(f, main.union(detail), app, theme);
         return Vec::new();
     }
     let hit = panes::list::draw(f, main, app, app.focus, theme);

@@ -1,14 +1,13 @@
 //! The only place that touches terminal modes: raw mode and the alternate screen on entry,
 //! restored on every exit and on panic (before the panic report is printed).
 
-use std::io::{Stdout, stdout};
+use std::io::{Stdout, Write, stdout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseButton,
-    MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
 };
 use crossterm::execute;
 use crossterm::terminal::{
@@ -73,6 +72,17 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
             terminal.draw(|f| super::draw(f, &mut app, theme))?;
             app.dirty = false;
         }
+        if let Some(text) = app.clipboard.take() {
+            // OSC 52: the terminal (or tmux with set-clipboard on) puts it on the clipboard;
+            // it travels over ssh because it is just output.
+            let mut out = std::io::stdout();
+            write!(
+                out,
+                "\x1b]52;c;{}\x07",
+                super::walk::base64(text.as_bytes())
+            )?;
+            out.flush()?;
+        }
         // Idle: wait for input. Playing: wake ten times a second to move the playhead.
         let wait = if app.playing { 100 } else { 250 };
         let ready = event::poll(Duration::from_millis(wait))?;
@@ -84,14 +94,8 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
             continue;
         }
         match event::read()? {
-            Event::Key(k) if k.kind != KeyEventKind::Release && app.prompt.is_some() => {
-                match k.code {
-                    KeyCode::Enter => app.prompt_submit(),
-                    KeyCode::Esc => app.prompt_cancel(),
-                    KeyCode::Backspace => app.prompt_backspace(),
-                    KeyCode::Char(c) => app.prompt_char(c),
-                    _ => {}
-                }
+            Event::Key(k) if k.kind != KeyEventKind::Release && app.typing() => {
+                app.text_key(k.code);
             }
             Event::Key(k) if k.kind != KeyEventKind::Release => {
                 if let Some(a) = app.keymap.action_for(k) {

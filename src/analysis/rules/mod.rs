@@ -312,8 +312,12 @@ pub struct Diagnosis {
 
 /// Run every rule.
 pub fn diagnose(incident: &Incident) -> Diagnosis {
-    let cx = Context::new(incident);
-    let mut findings: Vec<Finding> = RULES.iter().flat_map(|r| r.check(&cx)).collect();
+    diagnose_in(&Context::new(incident))
+}
+
+/// Run every rule over a context already built (the checklist reads the same one).
+pub fn diagnose_in(cx: &Context) -> Diagnosis {
+    let mut findings: Vec<Finding> = RULES.iter().flat_map(|r| r.check(cx)).collect();
     let first_time = |f: &Finding| {
         f.evidence
             .iter()
@@ -328,7 +332,7 @@ pub fn diagnose(incident: &Incident) -> Diagnosis {
     // Causes first, then state, symptoms and the summary; within each, errors before
     // warnings, then by the time of the first evidence (a config finding with no timed
     // evidence takes the start of the incident, which is when it began to matter).
-    let start = error_burst::incident_start(&cx);
+    let start = error_burst::incident_start(cx);
     findings.sort_by_key(|f| {
         let t = first_time(f);
         let t = if t == Micros::MAX {

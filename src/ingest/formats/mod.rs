@@ -12,7 +12,10 @@ use crate::model::severity::Severity;
 use crate::model::source::{MAX_DISPLAY_LINE, SourceBuilder, flag};
 use crate::model::time::{Micros, UNTIMED};
 
+pub mod cf_env;
 pub mod cf_logs;
+pub mod cf_revisions;
+pub mod circleci;
 pub mod generic;
 pub mod gunicorn;
 pub mod gunicorn_config;
@@ -39,6 +42,9 @@ pub static REGISTRY: &[&dyn Format] = &[
     &systemctl_cat::SystemctlCat,
     &systemctl_status::SystemctlStatus,
     &systemctl_list_units::SystemctlListUnits,
+    &circleci::CircleCi,
+    &cf_revisions::CfRevisions,
+    &cf_env::CfEnv,
     &ss::Ss,
     &nginx_error::NginxError,
     &cf_logs::CfLogs,

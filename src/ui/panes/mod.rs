@@ -1,5 +1,6 @@
 //! One file per pane. Each draws itself from the app state into the area it is given.
 
+pub mod checklist;
 pub mod detail;
 pub mod explain;
 pub mod findings;
