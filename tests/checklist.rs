@@ -360,7 +360,12 @@ fn a_bundles_runbook_is_shown_never_chosen_and_the_bundle_is_not_changed() {
     std::fs::create_dir_all(b.join("runbooks")).unwrap();
     std::fs::write(
         b.join("runbooks/ours.toml"),
-        "id = \"bookshelf-502\"\ntitle = \"Bookshelf: restart everything\"\n[when]\nfindings = [\"upstream-socket-mismatch\"]\n[[step]]\nid = \"restart\"\ntitle = \"Restart\"\ncommands = [\"sudo systemctl restart gunicorn nginx\"]\n",
+        "id = \"bookshelf-502\"\ntitle = \"Bookshelf: restart everything\"\n[when]\nfindings = [\"upstream-socket-mismatch\"]\n[[step]]\nid = \"restart\"\ntitle = \"Restart\"\nchanges = true\ncommands = [\"sudo systemctl restart gunicorn nginx\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        b.join("runbooks/bad.toml"),
+        "id = \"bad\"\ntitle = \"Bad\"\n[[step]]\nid = \"a\"\ntitle = \"A\"\ncommands = [\"sudo systemctl restart nginx\"]\n",
     )
     .unwrap();
     let before = Command::new("sh")
@@ -381,6 +386,15 @@ fn a_bundles_runbook_is_shown_never_chosen_and_the_bundle_is_not_changed() {
             .any(|s| s.file.contains("runbooks/"))
     );
     let lib = Library::load(None, &incident);
+    // A bundle runbook with a problem is reported with its file and line, not run.
+    assert!(lib.find("bad").is_none());
+    assert!(
+        lib.problems
+            .iter()
+            .any(|p| p.contains("runbooks/bad.toml:6:") && p.contains("changes = true")),
+        "{:?}",
+        lib.problems
+    );
     let ours = lib.find("bookshelf-502").unwrap();
     assert!(matches!(lib.runbooks[ours].origin, Origin::Bundle(_)));
     let a = analyse(&incident, lib);

@@ -497,3 +497,90 @@ fn the_runbook_picker_filters_fuzzily_and_opens_the_choice() {
         a.status
     );
 }
+
+#[test]
+fn live_mode_runs_a_read_only_command_only_after_a_yes() {
+    use crossterm::event::KeyCode;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        r#"id = "local-checks"
+title = "Local checks"
+[[step]]
+id = "who"
+title = "Who am I?"
+commands = ["echo checked-by-$(id -un) && echo on stderr >&2", "echo {{revision_guid}}"]
+[[step]]
+id = "fix"
+title = "Restart"
+changes = true
+commands = ["sudo systemctl restart nothing-at-all.service"]
+"#,
+    )
+    .unwrap();
+    let options = sitrep::ui::app::Options {
+        runbooks: Some(dir.path().to_path_buf()),
+        state: None,
+    };
+    let mut a = App::with(
+        load_files(demo::bundle(), &LoadOptions::default()),
+        &options,
+    );
+    a.update(Action::Checklist);
+    a.update(Action::PickRunbook);
+    for c in "local-checks".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    assert_eq!(
+        a.checklist.runbook(a.current_walk().unwrap()).id,
+        "local-checks"
+    );
+    // Replay never runs anything.
+    a.update(Action::RunCommand);
+    assert!(a.walk.run.is_none());
+    assert!(a.status.as_deref().unwrap().starts_with("replay"));
+    a.live = true;
+    // Any key but y cancels.
+    a.update(Action::RunCommand);
+    let confirm = frame(&mut a, 100, 30);
+    assert!(confirm.contains("$ echo checked-by-$(id -un)"), "{confirm}");
+    a.text_key(KeyCode::Char('n'));
+    assert!(a.walk.run.is_none());
+    // y runs it; the output comes back in a popup.
+    a.update(Action::RunCommand);
+    a.text_key(KeyCode::Char('y'));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !a.poll_run() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = frame(&mut a, 100, 30);
+    assert!(
+        out.contains("(exit 0)") && out.contains("checked-by-") && out.contains("on stderr"),
+        "{out}"
+    );
+    a.text_key(KeyCode::Char('x'));
+    assert!(a.walk.run.is_none());
+    // A command with a blank in it is not run.
+    a.update(Action::NextCommand);
+    a.update(Action::RunCommand);
+    assert!(a.walk.run.is_none());
+    assert!(
+        a.status.as_deref().unwrap().contains("<revision_guid>"),
+        "{:?}",
+        a.status
+    );
+    // Nor is a step that changes the system.
+    a.update(Action::Down);
+    a.update(Action::RunCommand);
+    assert!(a.walk.run.is_none());
+    assert!(
+        a.status.as_deref().unwrap().contains("never runs it"),
+        "{:?}",
+        a.status
+    );
+}

@@ -136,6 +136,9 @@ pub struct App {
     pub wide: bool,
     /// Text to put on the clipboard with the next frame (OSC 52).
     pub clipboard: Option<String>,
+    /// Watching a live host (commands may be run from the checklist, after a confirmation);
+    /// false in replay, where nothing ever runs.
+    pub live: bool,
     /// The findings list has the keys; `finding` is the one chosen.
     pub findings_open: bool,
     /// The explanation overlay for the selected line is open.
@@ -264,6 +267,7 @@ impl App {
             walk: Default::default(),
             wide: false,
             clipboard: None,
+            live: false,
             findings_open: false,
             explain_open: false,
             finding: 0,

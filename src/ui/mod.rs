@@ -6,6 +6,7 @@ pub mod app;
 pub mod highlight;
 pub mod keymap;
 pub mod panes;
+pub mod runner;
 pub mod screenshots;
 pub mod svg;
 pub mod theme;
@@ -60,14 +61,34 @@ fn header(app: &App, theme: &Theme, width: u16) -> Line<'static> {
     .style(theme.header())
 }
 
+/// The checklist's keys, shown in the footer while it is open.
+const CHECKLIST_KEYS: &[(action::Action, &str)] = &[
+    (action::Action::Pin, "evidence"),
+    (action::Action::Tick, "done"),
+    (action::Action::SkipStep, "skip"),
+    (action::Action::Note, "note"),
+    (action::Action::CopyCommand, "copy"),
+    (action::Action::RunCommand, "run"),
+    (action::Action::PickRunbook, "runbooks"),
+    (action::Action::Checklist, "close"),
+];
+
 fn footer(app: &App, theme: &Theme) -> Line<'static> {
     let mut spans = vec![];
-    for b in app
-        .keymap
-        .entries()
-        .iter()
-        .filter(|b| b.footer && !b.keys.is_empty())
-    {
+    let entries = app.keymap.entries();
+    if app.walk.open {
+        for (action, word) in CHECKLIST_KEYS {
+            if let Some(e) = entries
+                .iter()
+                .find(|e| e.action == *action && !e.keys.is_empty())
+            {
+                spans.push(Span::styled(format!(" {} ", e.label()), theme.title(true)));
+                spans.push(Span::styled(format!("{word} "), theme.muted()));
+            }
+        }
+        return Line::from(spans);
+    }
+    for b in entries.iter().filter(|b| b.footer && !b.keys.is_empty()) {
         spans.push(Span::styled(format!(" {} ", b.label()), theme.title(true)));
         spans.push(Span::styled(format!("{} ", b.help), theme.muted()));
     }
@@ -129,6 +150,9 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     }
     if app.walk.picker.is_some() {
         panes::checklist::draw_picker(f, area, app, theme);
+    }
+    if app.walk.run.is_some() {
+        panes::checklist::draw_run(f, area, app, theme);
     }
     if app.help {
         panes::help::draw(f, area, app, theme);

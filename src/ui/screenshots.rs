@@ -49,9 +49,11 @@ pub fn write(dir: &Path, out: &mut impl Write) -> std::io::Result<()> {
         at(&mut app, "2023-04-13T11:24:04Z");
         app
     };
-    let shots: [(&str, (u16, u16), &[Action]); 4] = [
+    let shots: [(&str, (u16, u16), &[Action]); 6] = [
         ("grid-200x50", (200, 50), &[]),
         ("compact-80x24", (80, 24), &[]),
+        ("checklist-200x50", (200, 50), &[Action::Checklist]),
+        ("checklist-80x24", (80, 24), &[Action::Checklist]),
         (
             "error-pane-zoomed-120x40",
             (120, 40),

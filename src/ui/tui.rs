@@ -89,6 +89,7 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
         let now = std::time::Instant::now();
         app.tick(now - last);
         app.poll_findings();
+        app.poll_run();
         last = now;
         if !ready {
             continue;

@@ -21,6 +21,8 @@ pub struct WalkView {
     pub command: usize,
     /// Which evidence record Enter goes to next.
     pub next_evidence: usize,
+    /// Lines of the step's text scrolled away (PgDn/PgUp), for small screens.
+    pub scroll: u16,
     pub progress: Progress,
     /// Where progress is saved; `None`: not saved (tests, no state directory).
     pub store: Option<Store>,
@@ -28,6 +30,16 @@ pub struct WalkView {
     pub picker: Option<Picker>,
     /// A note being typed for the chosen step.
     pub note: Option<String>,
+    /// A command asked to run (live mode): its confirmation, its run, its output.
+    pub run: Option<RunView>,
+}
+
+/// The life of one `r`: confirm exactly what will run, run it, show what it printed.
+#[derive(Debug)]
+pub enum RunView {
+    Confirm { command: String, from_bundle: bool },
+    Running(super::runner::Running),
+    Done(super::runner::Outcome),
 }
 
 /// The fuzzy runbook picker: what is typed, and the chosen row of the matches.
@@ -114,6 +126,15 @@ impl App {
     pub(crate) fn take_checklist(&mut self, checklist: Checklist, store: Option<Store>) {
         self.checklist = checklist;
         self.walk.store = store;
+        // Runbooks that could not be read are said, not dropped in silence.
+        if let Some(first) = self.checklist.library.problems.first() {
+            let more = self.checklist.library.problems.len() - 1;
+            self.status = Some(if more > 0 {
+                format!("runbook problem: {first} (and {more} more; sitrep runbook lint)")
+            } else {
+                format!("runbook problem: {first} (sitrep runbook lint)")
+            });
+        }
         if let Some(store) = &self.walk.store {
             match store.load() {
                 Ok(p) => self.walk.progress = p,
@@ -150,6 +171,7 @@ impl App {
         self.walk.step = i;
         self.walk.command = 0;
         self.walk.next_evidence = 0;
+        self.walk.scroll = 0;
         self.evidence = self
             .current_step()
             .map(|(r, _)| records(&r.evidence).collect())
@@ -194,6 +216,14 @@ impl App {
         match action {
             Action::Down => self.choose_step((self.walk.step + 1).min(n.saturating_sub(1))),
             Action::Up => self.choose_step(self.walk.step.saturating_sub(1)),
+            Action::PageDown => {
+                self.walk.scroll = self.walk.scroll.saturating_add(5);
+                self.dirty = true;
+            }
+            Action::PageUp => {
+                self.walk.scroll = self.walk.scroll.saturating_sub(5);
+                self.dirty = true;
+            }
             Action::Top => self.choose_step(0),
             Action::Bottom => self.choose_step(n.saturating_sub(1)),
             Action::Pin => self.go_to_evidence(),
@@ -214,13 +244,7 @@ impl App {
                 self.dirty = true;
             }
             Action::CopyCommand => self.copy_command(),
-            Action::RunCommand => {
-                self.status = Some(
-                    "replay: commands never run here; c copies it to run on the host yourself"
-                        .into(),
-                );
-                self.dirty = true;
-            }
+            Action::RunCommand => self.ask_to_run(),
             Action::Note => {
                 self.walk.note = Some(self.current_step().map(|(_, m)| m.note).unwrap_or_default());
                 self.dirty = true;
@@ -306,9 +330,65 @@ impl App {
         self.dirty = true;
     }
 
-    /// Whether keys go to a text being typed (search, note, picker).
+    /// `r`: in live mode, ask before running the chosen command; never in replay, never a
+    /// command that changes the system, never one with a blank left in it.
+    fn ask_to_run(&mut self) {
+        self.dirty = true;
+        let Some(w) = self.current_walk() else {
+            return;
+        };
+        let rb = self.checklist.runbook(w);
+        let Some(step) = rb.steps.get(self.walk.step) else {
+            return;
+        };
+        let Some(raw) = step.commands.get(self.walk.command) else {
+            self.status = Some("this step has no command".into());
+            return;
+        };
+        let missing = self.checklist.facts.missing(raw);
+        let refusal = if !self.live {
+            Some("replay: commands never run here; c copies it to run on the host yourself".into())
+        } else if step.changes {
+            Some("this step changes the system: sitrep never runs it; c copies it".into())
+        } else {
+            missing
+                .first()
+                .map(|m| format!("fill in <{m}> first: c copies it"))
+        };
+        if let Some(r) = refusal {
+            self.status = Some(r);
+            return;
+        }
+        self.walk.run = Some(RunView::Confirm {
+            command: self.checklist.facts.fill(raw),
+            from_bundle: matches!(
+                rb.origin,
+                crate::analysis::checklist::runbook::Origin::Bundle(_)
+            ),
+        });
+    }
+
+    /// Take a finished run's output; true when one just ended.
+    pub fn poll_run(&mut self) -> bool {
+        let Some(RunView::Running(r)) = &self.walk.run else {
+            return false;
+        };
+        match r.poll() {
+            Some(outcome) => {
+                self.walk.run = Some(RunView::Done(outcome));
+                self.dirty = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether keys go to a text being typed (search, note, picker) or to a run's prompt.
     pub fn typing(&self) -> bool {
-        self.prompt.is_some() || self.walk.note.is_some() || self.walk.picker.is_some()
+        self.prompt.is_some()
+            || self.walk.note.is_some()
+            || self.walk.picker.is_some()
+            || self.walk.run.is_some()
     }
 
     /// A key while typing: characters edit, Enter accepts, Esc cancels; in the picker the
@@ -323,6 +403,19 @@ impl App {
                 KeyCode::Backspace => self.prompt_backspace(),
                 KeyCode::Char(c) => self.prompt_char(c),
                 _ => {}
+            }
+            return;
+        }
+        if let Some(run) = &self.walk.run {
+            match run {
+                // Only `y` runs it; any other key says no.
+                RunView::Confirm { command, .. } => {
+                    self.walk.run = (code == KeyCode::Char('y')).then(|| {
+                        RunView::Running(super::runner::spawn(command, super::runner::TIMEOUT))
+                    });
+                }
+                RunView::Running(_) => {}
+                RunView::Done(_) => self.walk.run = None,
             }
             return;
         }

@@ -67,6 +67,9 @@ pub struct Step {
     pub title: String,
     pub why: String,
     pub commands: Vec<String>,
+    /// Its commands change the system (a restart, a rollback): sitrep never runs them, it
+    /// only copies them.
+    pub changes: bool,
     pub check: Option<Check>,
     pub next: Next,
 }
@@ -128,6 +131,8 @@ struct RawStep {
     why: String,
     #[serde(default)]
     commands: Vec<Spanned<String>>,
+    #[serde(default)]
+    changes: bool,
     check: Option<Spanned<RawCheck>>,
     #[serde(default)]
     next: BTreeMap<String, Spanned<String>>,
@@ -208,6 +213,15 @@ pub fn parse(text: &str, origin: Origin, rule_ids: &[&str]) -> Result<Runbook, V
             });
         }
         for c in &s.commands {
+            if !s.changes && changes_the_system(c.get_ref()) {
+                problems.push(Problem {
+                    line: at(&c.span()),
+                    message: format!(
+                        "step {sid:?}: {:?} looks like it changes the system; mark the step changes = true (then it is only ever copied, never run)",
+                        c.get_ref()
+                    ),
+                });
+            }
             for name in placeholders(c.get_ref()) {
                 if !PLACEHOLDERS.iter().any(|(p, _)| *p == name) {
                     problems.push(Problem {
@@ -286,6 +300,7 @@ pub fn parse(text: &str, origin: Origin, rule_ids: &[&str]) -> Result<Runbook, V
             title: s.title.clone(),
             why: s.why.trim().to_string(),
             commands: s.commands.iter().map(|c| c.get_ref().clone()).collect(),
+            changes: s.changes,
             check,
             next,
         });
@@ -316,6 +331,49 @@ pub fn parse(text: &str, origin: Origin, rule_ids: &[&str]) -> Result<Runbook, V
         when_sources,
         steps,
     })
+}
+
+/// Whether a command looks like it changes something: restarts, reloads, writes files, moves
+/// releases, changes the platform. A guard for `changes = true`, not a proof of safety: a
+/// step's commands are run only after the person has read them.
+pub fn changes_the_system(command: &str) -> bool {
+    static VERBS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r"\bsystemctl\s+(\S+\s+)*(restart|reload|start|stop|enable|disable|daemon-reload|kill|mask|unmask|edit|set-property)\b",
+            r"|\bservice\s+\S+\s+(restart|reload|start|stop)\b",
+            r"|(^|[;&|]\s*|sudo\s+)(rm|mv|cp|ln|chmod|chown|kill|pkill|killall|tee|truncate|dd|install|mkdir|touch)\s",
+            r"|\bcf\s+(push|restart|restage|rollback|add-network-policy|remove-network-policy|set-env|unset-env|bind-service|unbind-service|map-route|unmap-route|scale|delete|stop|start)\b",
+            r"|\bcf\s+curl\b.*-X\s*(POST|PUT|PATCH|DELETE)",
+            r"|\bterraform\s+(apply|destroy|import|init|taint|state\s+(rm|mv|push))\b",
+            r"|\bgit\s+(push|reset|checkout|revert|commit|merge|rebase|clean)\b",
+            r"|\b(apt|apt-get|dnf|yum|pip)\s+(install|remove|purge|upgrade)\b",
+            r"|\bufw\s+(allow|deny|enable|disable|delete)\b|\biptables\s+-[AIDFRP]\b|\bnft\s+(add|delete|flush)\b",
+            r"|\bnginx\s+-s\b",
+        ))
+        .ok()
+    });
+    writes_a_file(command) || VERBS.as_ref().is_some_and(|re| re.is_match(command))
+}
+
+/// A shell redirection to a file (`> f`, `>> f`), outside quotes; `2>&1` and `>/dev/null` are
+/// not writes.
+fn writes_a_file(command: &str) -> bool {
+    let (mut single, mut double) = (false, false);
+    let b = command.as_bytes();
+    for (i, c) in b.iter().enumerate() {
+        match c {
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'>' if !single && !double => {
+                let rest = command[i + 1..].trim_start_matches('>').trim_start();
+                if !rest.starts_with('&') && !rest.starts_with("/dev/null") {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 fn is_id(s: &str) -> bool {
@@ -548,6 +606,40 @@ next = { fail = "a" }
         let p = problems("id = \"t\"\ntitle = \"T\"\ncolour = 1\n");
         assert!(p[0].message.contains("colour"), "{p:?}");
         assert_eq!(p[0].line, 3);
+    }
+
+    #[test]
+    fn commands_that_change_the_system_must_be_marked() {
+        for cmd in [
+            "sudo systemctl daemon-reload && sudo systemctl restart gunicorn",
+            "cf add-network-policy a b --protocol tcp --port 9000",
+            "cf curl v3/deployments -X POST -d '{}'",
+            "sudo ln -sfn /srv/app/releases/1 /srv/app/current",
+            "echo x > /etc/nginx/conf.d/a.conf",
+            "terraform apply",
+            "sudo nginx -s reload",
+        ] {
+            assert!(changes_the_system(cmd), "{cmd}");
+        }
+        for cmd in [
+            "sudo ss -Hltnp",
+            "systemctl status gunicorn --no-pager",
+            "sudo nginx -T 2>/dev/null | grep -n proxy_pass",
+            "journalctl -u gunicorn --since '-1h' 2>&1 | tail",
+            "cf curl v3/deployments?app_guids=x",
+            "terraform plan -lock=false",
+            "systemctl show gunicorn -p NeedDaemonReload",
+            "awk '$9 >= 500 { print $1 }' /var/log/nginx/access.log | sort",
+            "curl -s -o /dev/null -w '%{http_code}' http://x/ 2>&1",
+        ] {
+            assert!(!changes_the_system(cmd), "{cmd}");
+        }
+        let p = problems(
+            "id = \"t\"\ntitle = \"T\"\n[[step]]\nid = \"a\"\ntitle = \"A\"\ncommands = [\"sudo systemctl restart x\"]\n",
+        );
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].line, 6);
+        assert!(p[0].message.contains("changes = true"));
     }
 
     #[test]

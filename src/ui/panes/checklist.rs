@@ -122,7 +122,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     f.render_widget(Paragraph::new(lines), top);
     if bottom.height > 0 {
         f.render_widget(
-            Paragraph::new(step_detail(app, theme)).wrap(Wrap { trim: false }),
+            Paragraph::new(step_detail(app, theme))
+                .wrap(Wrap { trim: false })
+                .scroll((app.walk.scroll, 0)),
             bottom,
         );
     }
@@ -180,7 +182,10 @@ fn step_detail(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![
             Span::styled("Commands", head),
-            Span::styled("  h/l choose · c copy · r run (live only)", theme.muted()),
+            Span::styled(
+                "  h/l choose · c copy · r run (live only) · PgDn more",
+                theme.muted(),
+            ),
         ]));
         for (i, cmd) in result.commands.iter().enumerate() {
             let chosen = i == app.walk.command;
@@ -286,4 +291,76 @@ pub fn draw_picker(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         theme.muted(),
     ));
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A command asked to run: the confirmation showing exactly what will run, then its output.
+pub fn draw_run(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    use crate::ui::walk::RunView;
+    let Some(run) = &app.walk.run else {
+        return;
+    };
+    let w = area.width.saturating_sub(8).min(110);
+    let (title, lines): (&'static str, Vec<Line>) = match run {
+        RunView::Confirm {
+            command,
+            from_bundle,
+        } => {
+            let mut lines = vec![
+                Line::raw("Run this on this host, as you, with sh -c?"),
+                Line::raw(""),
+                Line::styled(format!("$ {}", sanitize(command)), theme.title(true)),
+                Line::raw(""),
+            ];
+            if *from_bundle {
+                lines.push(Line::styled(
+                    "It comes from the bundle's own runbook: read every word of it.",
+                    theme.severity(Severity::Warn),
+                ));
+            }
+            lines.push(Line::styled(
+                format!(
+                    "y runs it (stopped after {} s); any other key cancels",
+                    crate::ui::runner::TIMEOUT.as_secs()
+                ),
+                theme.muted(),
+            ));
+            (" Run? ", lines)
+        }
+        RunView::Running(r) => (
+            " Running ",
+            vec![
+                Line::styled(format!("$ {}", sanitize(&r.command)), theme.title(true)),
+                Line::styled("running…", theme.muted()),
+            ],
+        ),
+        RunView::Done(o) => {
+            let mut lines = vec![Line::from(vec![
+                Span::styled(format!("$ {}", sanitize(&o.command)), theme.title(true)),
+                Span::styled(format!("  ({})", o.status), theme.muted()),
+            ])];
+            let room = usize::from(area.height.saturating_sub(6));
+            let all: Vec<&str> = o.output.lines().collect();
+            let skip = all.len().saturating_sub(room);
+            if skip > 0 || o.cut {
+                lines.push(Line::styled(
+                    format!(
+                        "… {skip} earlier line(s) not shown{}",
+                        if o.cut { "; output cut at 64 KiB" } else { "" }
+                    ),
+                    theme.muted(),
+                ));
+            }
+            lines.extend(
+                all.iter()
+                    .skip(skip)
+                    .map(|l| Line::raw(sanitize(l).into_owned())),
+            );
+            (" Output (any key closes) ", lines)
+        }
+    };
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let (block, r) = super::overlay(f, area, (w, h), title, theme);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
