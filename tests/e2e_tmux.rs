@@ -16,9 +16,14 @@ fn tmux(args: &[&str]) -> String {
 }
 
 fn wait_for(session: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    wait_until(needle, || tmux(&["capture-pane", "-p", "-t", session]))
+}
+
+/// Capture the screen until it shows `needle` (20 s at most).
+fn wait_until(needle: &str, capture: impl Fn() -> String) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let screen = tmux(&["capture-pane", "-p", "-t", session]);
+        let screen = capture();
         if screen.contains(needle) {
             return screen;
         }
@@ -113,18 +118,7 @@ impl Server {
     }
 
     fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.run(&["capture-pane", "-p", "-t", "s"]);
-            if screen.contains(needle) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never saw {needle:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_until(needle, || self.run(&["capture-pane", "-p", "-t", "s"]))
     }
 
     /// `sitrep demo` with progress kept in `state`, at 160x48.

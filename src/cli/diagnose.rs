@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::OutFormat;
-use crate::analysis::checklist::{Checklist, Library, StepState};
+use crate::analysis::checklist::{Checklist, Library, StepResult, StepState};
 use crate::analysis::rules::{Evidence, evidence_json};
 use crate::analysis::{Analysis, analyse};
 use crate::model::Incident;
@@ -49,19 +49,7 @@ fn print_checklist(c: &Checklist, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "checklist: {} — {}", rb.id, sanitize(&rb.title))?;
     for (i, (step, r)) in rb.steps.iter().zip(&walk.steps).enumerate() {
-        writeln!(
-            out,
-            "  {} {}. {} [{}]{}",
-            r.state.mark(),
-            i + 1,
-            sanitize(&step.title),
-            r.state.word(),
-            if r.reason.is_empty() || matches!(r.state, StepState::Todo) {
-                String::new()
-            } else {
-                format!(": {}", sanitize(&r.reason))
-            }
-        )?;
+        writeln!(out, "  {}", step_line(i, &step.title, r))?;
     }
     let others: Vec<&str> = c
         .walks
@@ -105,22 +93,43 @@ fn print_findings(
         )?;
         writeln!(out, "   {}", sanitize(&f.explanation))?;
         for e in &f.evidence {
-            let j = evidence_json(incident, e);
-            let text = sanitize(j.text.lines().next().unwrap_or_default()).into_owned();
-            match e {
-                Evidence::Fact(_) => writeln!(out, "   - {text}")?,
-                _ => writeln!(
-                    out,
-                    "   - {}:{} {}",
-                    sanitize(&j.file),
-                    j.line.unwrap_or(0),
-                    text.chars().take(160).collect::<String>()
-                )?,
-            }
+            writeln!(out, "   - {}", evidence_row(incident, e))?;
         }
         for n in &f.next {
             writeln!(out, "   $ {}", sanitize(n))?;
         }
     }
     Ok(())
+}
+
+/// A piece of evidence on one line: a fact as it is, a record or a config line after its file
+/// and line, cut to its first line and 160 characters.
+pub(super) fn evidence_row(incident: &Incident, e: &Evidence) -> String {
+    let j = evidence_json(incident, e);
+    let text = sanitize(j.text.lines().next().unwrap_or_default()).into_owned();
+    match e {
+        Evidence::Fact(_) => text,
+        _ => format!(
+            "{}:{} {}",
+            sanitize(&j.file),
+            j.line.unwrap_or(0),
+            text.chars().take(160).collect::<String>()
+        ),
+    }
+}
+
+/// A walked step on one line: mark, number, title, state and why.
+pub(super) fn step_line(i: usize, title: &str, r: &StepResult) -> String {
+    let reason = if r.reason.is_empty() || r.state == StepState::Todo {
+        String::new()
+    } else {
+        format!(": {}", sanitize(&r.reason))
+    };
+    format!(
+        "{} {}. {} [{}]{reason}",
+        r.state.mark(),
+        i + 1,
+        sanitize(title),
+        r.state.word()
+    )
 }

@@ -172,15 +172,7 @@ fn show(
         let result = walked.as_ref().map(|c| &c.walks[index].steps[i]);
         writeln!(out)?;
         match result {
-            Some(r) => writeln!(
-                out,
-                "{} {}. {} [{}] {}",
-                r.state.mark(),
-                i + 1,
-                sanitize(&step.title),
-                r.state.word(),
-                sanitize(&r.reason)
-            )?,
+            Some(r) => writeln!(out, "{}", super::diagnose::step_line(i, &step.title, r))?,
             None => writeln!(out, "{}. {} ({})", i + 1, sanitize(&step.title), step.id)?,
         }
         for line in step.why.lines() {
@@ -197,19 +189,7 @@ fn show(
             && let Some(inc) = &incident
         {
             for e in &r.evidence {
-                let j = crate::analysis::rules::evidence_json(inc, e);
-                let text = sanitize(j.text.lines().next().unwrap_or_default()).into_owned();
-                if j.file.is_empty() {
-                    writeln!(out, "   - {text}")?;
-                } else {
-                    writeln!(
-                        out,
-                        "   - {}:{} {}",
-                        sanitize(&j.file),
-                        j.line.unwrap_or(0),
-                        text.chars().take(140).collect::<String>()
-                    )?;
-                }
+                writeln!(out, "   - {}", super::diagnose::evidence_row(inc, e))?;
             }
         }
     }
