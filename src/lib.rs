@@ -7,10 +7,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
 
 pub mod analysis;
+pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod live;
 pub mod model;
 pub mod progress;
 pub mod text;

@@ -403,6 +403,7 @@ fn the_checklist_walks_the_502_runbook_and_keeps_ticks_and_notes() {
     let options = sitrep::ui::app::Options {
         runbooks: None,
         state: Some(state.path().to_path_buf()),
+        progress_key: None,
     };
     let demo = || load_files(demo::bundle(), &LoadOptions::default());
     let mut a = App::with(demo(), &options);
@@ -521,6 +522,7 @@ commands = ["sudo systemctl restart nothing-at-all.service"]
     let options = sitrep::ui::app::Options {
         runbooks: Some(dir.path().to_path_buf()),
         state: None,
+        progress_key: None,
     };
     let mut a = App::with(
         load_files(demo::bundle(), &LoadOptions::default()),

@@ -100,6 +100,19 @@ impl Timeline {
         c
     }
 
+    /// Add `later` at the end when none of it is earlier than what is here (the usual case
+    /// in live mode); returns false, changing nothing, when it would break the order.
+    pub fn append(&mut self, later: Timeline) -> bool {
+        if let (Some(last), Some(first)) = (self.times.last(), later.times.first())
+            && first < last
+        {
+            return false;
+        }
+        self.entries.extend(later.entries);
+        self.times.extend(later.times);
+        true
+    }
+
     /// Time of the first record at `error` or worse.
     pub fn first_error(&self, sources: &[Source]) -> Option<Micros> {
         self.entries

@@ -2,6 +2,7 @@
 
 mod diagnose;
 mod explain;
+mod live;
 mod runbook;
 mod sources;
 mod timeline;
@@ -31,8 +32,9 @@ const EXIT_CODES: &str = "Exit codes: 0 done; 2 a path, file, archive or option 
     after_help = EXIT_CODES
 )]
 struct Cli {
+    /// With no command: live mode on this host (`sitrep live`).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -115,6 +117,18 @@ enum Command {
         after_help = "Examples:\n  sitrep runbook list\n  sitrep runbook show bad-gateway-502 incident.tar.gz\n  sitrep runbook lint ~/.config/sitrep/runbooks/*.toml"
     )]
     Runbook(runbook::Args),
+    /// Follow this host live: finds the nginx logs (nginx -T), the journal, units and
+    /// listeners on its own; `sitrep` with no command does the same.
+    #[command(
+        after_help = "Examples:\n  sitrep\n  sitrep live --since 30m --unit myapp.service\n  sitrep live --nginx-conf /srv/app/nginx.conf --log /srv/app/gunicorn.log --no-systemd"
+    )]
+    Live(live::Args),
+    /// Pack this host's evidence (nginx -T, logs, journal, units, sockets) into a redacted
+    /// bundle for replay, diagnose or sharing.
+    #[command(
+        after_help = "Examples:\n  sudo sitrep capture -o incident.tar.gz\n  sitrep capture -o b.tar.gz --since 30m --unit myapp.service\n  sitrep capture -o b.tar.gz --nginx-conf /srv/app/nginx.conf --log /srv/app/gunicorn.log --no-systemd\n\nPrograms can be pointed elsewhere with SITREP_NGINX, SITREP_SYSTEMCTL, SITREP_JOURNALCTL, SITREP_SS, SITREP_GUNICORN; SITREP_CAPTURE_TIMEOUT limits each command (seconds, default 20)."
+    )]
+    Capture(crate::capture::Args),
     /// Check the settings file ($SITREP_CONFIG, else ~/.config/sitrep/config.toml) and say
     /// which file is in force.
     #[command(
@@ -204,6 +218,25 @@ fn check_config(out: &mut impl Write) -> Result<(), Failure> {
 }
 
 fn console(incident: Incident, theme: Option<&str>) -> Result<(), Failure> {
+    if incident.sources.is_empty() {
+        return Err(Failure(
+            "nothing to show: no log files were found there".into(),
+        ));
+    }
+    print_notes(&incident);
+    let options = crate::ui::app::Options {
+        runbooks: crate::config::dir().map(|d| d.join("runbooks")),
+        state: crate::progress::dir(),
+        progress_key: None,
+    };
+    run_console(crate::ui::app::App::new_deferred(incident, &options), theme)
+}
+
+/// Run the console on `app` with the theme and keys of the settings; the terminal is needed.
+pub(crate) fn run_console(
+    mut app: crate::ui::app::App,
+    theme: Option<&str>,
+) -> Result<(), Failure> {
     let config = crate::config::load().map_err(Failure)?;
     let name = theme.or(config.theme.as_deref()).unwrap_or("default");
     let theme =
@@ -225,17 +258,6 @@ fn console(incident: Incident, theme: Option<&str>) -> Result<(), Failure> {
                 .into(),
         ));
     }
-    if incident.sources.is_empty() {
-        return Err(Failure(
-            "nothing to show: no log files were found there".into(),
-        ));
-    }
-    print_notes(&incident);
-    let options = crate::ui::app::Options {
-        runbooks: crate::config::dir().map(|d| d.join("runbooks")),
-        state: crate::progress::dir(),
-    };
-    let mut app = crate::ui::app::App::new_deferred(incident, &options);
     app.keymap = keymap;
     crate::ui::tui::run(app, &theme)?;
     Ok(())
@@ -245,7 +267,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = match cli.command {
+    let Some(command) = cli.command else {
+        return finish(live::run(&live::Args::default()), out);
+    };
+    let result = match command {
         Command::Sources { input, format } => load_input(&input).and_then(|inc| {
             print_notes(&inc);
             sources::print(&inc, format, &mut out).map_err(Failure::from)
@@ -274,8 +299,15 @@ pub fn main() -> ExitCode {
             theme.as_deref(),
         ),
         Command::Config => check_config(&mut out),
+        Command::Live(args) => live::run(&args),
+        Command::Capture(args) => crate::capture::run(&args).map_err(Failure),
         Command::Runbook(args) => runbook::run(args, &mut out),
     };
+    finish(result, out)
+}
+
+/// Flush, and map a failure to its line on stderr and exit code 2.
+fn finish(result: Result<(), Failure>, mut out: impl Write) -> ExitCode {
     let result = result.and_then(|()| out.flush().map_err(Failure::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,

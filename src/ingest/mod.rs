@@ -1,5 +1,6 @@
 //! From paths to an [`Incident`]: read bundles, sniff each file, parse, settle zones.
 
+pub mod append;
 pub mod bundle;
 pub mod demo;
 pub mod formats;
@@ -92,7 +93,7 @@ fn host_name(manifest: &Manifest, files: &BundleFiles) -> String {
     }
 }
 
-fn parse_ctx(captured: Option<Micros>) -> ParseCtx {
+pub fn parse_ctx(captured: Option<Micros>) -> ParseCtx {
     let t = captured.unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
     let days = t.div_euclid(86_400 * MICROS_PER_SEC);
     let (year, month, _) = civil_from_days(days);
@@ -182,7 +183,7 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
 }
 
 /// The `log_format`s of an `nginx -T` dump, compiled.
-fn log_formats_of(text: &str) -> Vec<LogFormat> {
+pub fn log_formats_of(text: &str) -> Vec<LogFormat> {
     formats::nginx_config::parse_config(text)
         .log_formats
         .iter()

@@ -59,6 +59,9 @@ pub enum Action {
     Note,
     /// Checklist: choose another runbook (fuzzy).
     PickRunbook,
+    /// The sources: what was read or followed, in which format and zone, and what could
+    /// not be found or read.
+    Sources,
     Help,
     Quit,
 }
@@ -239,7 +242,7 @@ pub const KEYMAP: &[Binding] = &[
     Binding {
         codes: &[KeyCode::Char(' ')],
         action: Action::Tick,
-        help: "checklist: tick the step done (again: untick)",
+        help: "checklist: tick the step done (again: untick); live: pause/go on",
         footer: false,
     },
     Binding {
@@ -282,6 +285,12 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('o')],
         action: Action::PickRunbook,
         help: "checklist: open another runbook",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('S')],
+        action: Action::Sources,
+        help: "sources: what is read, and what could not be",
         footer: false,
     },
     Binding {

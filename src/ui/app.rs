@@ -37,7 +37,7 @@ impl ListKind {
     }
 
     /// Whether a source of `format` belongs in this pane.
-    fn holds(self, format: FormatId) -> bool {
+    pub(crate) fn holds(self, format: FormatId) -> bool {
         match self {
             ListKind::Timeline => true,
             ListKind::Access => format == FormatId::NginxAccess,
@@ -60,7 +60,7 @@ pub struct ListPane {
 }
 
 impl ListPane {
-    fn new(kind: ListKind, incident: &Incident) -> ListPane {
+    pub(crate) fn new(kind: ListKind, incident: &Incident) -> ListPane {
         let ranges: Vec<_> = incident
             .sources
             .iter()
@@ -90,6 +90,49 @@ impl ListPane {
             errors_before,
             files,
         }
+    }
+
+    /// Add the records of `incident` past `before` (each source's timed records when the pane
+    /// was last built or extended); false, changing nothing, when the pane must be built again
+    /// instead (a source it holds was renumbered, or a new record is earlier than its last).
+    pub(crate) fn extend(
+        &mut self,
+        incident: &Incident,
+        before: &[usize],
+        renumbered: &[bool],
+    ) -> bool {
+        let mut ranges = Vec::with_capacity(incident.sources.len());
+        for (i, s) in incident.sources.iter().enumerate() {
+            if !self.kind.holds(s.format) {
+                ranges.push(0..0);
+                continue;
+            }
+            if renumbered.get(i).copied().unwrap_or(false) {
+                return false;
+            }
+            let from = before.get(i).copied().unwrap_or(0).min(s.timed_len());
+            ranges.push(from..s.timed_len());
+        }
+        let more = Timeline::build(&incident.sources, &ranges, |_, _| true);
+        let bad: Vec<bool> = more
+            .entries
+            .iter()
+            .map(|e| incident.sources[e.source as usize].sev[e.row as usize] <= Severity::Error)
+            .collect();
+        if !self.records.append(more) {
+            return false;
+        }
+        let mut n = self.errors_before.last().copied().unwrap_or(0);
+        for b in bad {
+            n += u32::from(b);
+            self.errors_before.push(n);
+        }
+        self.files = incident
+            .sources
+            .iter()
+            .filter(|s| self.kind.holds(s.format) && s.timed_len() > 0)
+            .count();
+        true
     }
 
     /// Records at error or worse among positions `from..to`.
@@ -136,6 +179,10 @@ pub struct App {
     pub wide: bool,
     /// Text to put on the clipboard with the next frame (OSC 52).
     pub clipboard: Option<String>,
+    /// Live mode: the collectors' feed and what goes with it.
+    pub feed: Option<crate::ui::live::LiveState>,
+    /// Where runbooks and progress are (kept to work the analysis out again in live mode).
+    pub options: Options,
     /// Watching a live host (commands may be run from the checklist, after a confirmation);
     /// false in replay, where nothing ever runs.
     pub live: bool,
@@ -143,6 +190,8 @@ pub struct App {
     pub findings_open: bool,
     /// The explanation overlay for the selected line is open.
     pub explain_open: bool,
+    /// The sources overlay is open.
+    pub sources_open: bool,
     pub finding: usize,
     /// Records that are evidence of the chosen finding, marked in every pane.
     pub evidence: std::collections::HashSet<(usize, usize)>,
@@ -203,6 +252,9 @@ pub struct Options {
     pub runbooks: Option<std::path::PathBuf>,
     /// The state directory for checklist progress (`None`: nothing is saved).
     pub state: Option<std::path::PathBuf>,
+    /// Progress is kept under this name rather than the bundle's content hash (live mode:
+    /// the host's name, as the content grows).
+    pub progress_key: Option<String>,
 }
 
 /// Replay speeds `+` and `-` step through.
@@ -235,23 +287,36 @@ impl App {
     /// The console's state at once, with the rules running on a thread: on a big incident
     /// the first frame does not wait for them; [`App::poll_findings`] takes their result.
     pub fn new_deferred(incident: Incident, options: &Options) -> App {
-        let incident = std::sync::Arc::new(incident);
+        let mut app = App::build(std::sync::Arc::new(incident), options.clone());
+        app.spawn_analysis();
+        app
+    }
+
+    /// Run the rules and walk the runbooks on a thread; [`App::poll_findings`] takes the
+    /// result. The thread holds the incident until it is done.
+    pub(crate) fn spawn_analysis(&mut self) {
         let (tx, rx) = std::sync::mpsc::channel();
-        let shared = std::sync::Arc::clone(&incident);
-        let options = options.clone();
+        let shared = std::sync::Arc::clone(&self.incident);
+        let options = self.options.clone();
         std::thread::spawn(move || {
             let library =
                 crate::analysis::checklist::Library::load(options.runbooks.as_deref(), &shared);
             let analysis = crate::analysis::analyse(&shared, library);
-            let store = options.state.as_deref().map(|dir| {
-                crate::progress::Store::for_key(dir, &crate::progress::content_key(&shared))
-            });
+            let key = options
+                .progress_key
+                .clone()
+                .unwrap_or_else(|| crate::progress::content_key(&shared));
+            let store = options
+                .state
+                .as_deref()
+                .map(|dir| crate::progress::Store::for_key(dir, &key));
+            drop(shared);
             let _ = tx.send(Ready { analysis, store });
         });
-        App::build(incident, rx)
+        self.pending = Some(rx);
     }
 
-    fn build(incident: std::sync::Arc<Incident>, rx: std::sync::mpsc::Receiver<Ready>) -> App {
+    fn build(incident: std::sync::Arc<Incident>, options: Options) -> App {
         let lists: Vec<ListPane> = ListKind::ALL
             .iter()
             .map(|k| ListPane::new(*k, &incident))
@@ -262,7 +327,9 @@ impl App {
         let sockets = Sockets::build(&incident);
         let mut app = App {
             diagnosis,
-            pending: Some(rx),
+            pending: None,
+            feed: None,
+            options,
             checklist: Default::default(),
             walk: Default::default(),
             wide: false,
@@ -270,6 +337,7 @@ impl App {
             live: false,
             findings_open: false,
             explain_open: false,
+            sources_open: false,
             finding: 0,
             evidence: Default::default(),
             keymap: Default::default(),
@@ -378,6 +446,11 @@ impl App {
             .map(|e| (e.source as usize, e.row as usize))
     }
 
+    /// Select `index` in pane `pane` and align the others (for live mode's follow).
+    pub(crate) fn select_index(&mut self, pane: usize, index: usize) {
+        self.select(pane, index);
+    }
+
     /// Select `index` in pane `pane`, move the cursor to its time and align the others.
     fn select(&mut self, pane: usize, index: usize) {
         let visible = self.visible_len(pane);
@@ -431,9 +504,10 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
-        // Any key closes the explanation and does nothing else (q still quits).
-        if self.explain_open {
+        // Any key closes an overlay and does nothing else (q still quits).
+        if self.explain_open || self.sources_open {
             self.explain_open = false;
+            self.sources_open = false;
             self.dirty = true;
             self.quit = action == Action::Quit;
             return;
@@ -544,15 +618,20 @@ impl App {
                 }
                 self.dirty = true;
             }
-            // Checklist keys do nothing while it is closed.
-            Action::Tick
-            | Action::SkipStep
+            // Space outside the checklist pauses live mode.
+            Action::Tick => self.toggle_pause(),
+            // Other checklist keys do nothing while it is closed.
+            Action::SkipStep
             | Action::NextCommand
             | Action::PrevCommand
             | Action::CopyCommand
             | Action::RunCommand
             | Action::Note
             | Action::PickRunbook => {}
+            Action::Sources => {
+                self.sources_open = true;
+                self.dirty = true;
+            }
             Action::Help => {
                 self.help = !self.help;
                 self.dirty = true;

@@ -125,6 +125,7 @@ pub const NAMES: &[(&str, Action)] = &[
     ("run_command", Action::RunCommand),
     ("note", Action::Note),
     ("pick_runbook", Action::PickRunbook),
+    ("sources", Action::Sources),
     ("help", Action::Help),
     ("quit", Action::Quit),
 ];

@@ -5,6 +5,7 @@ pub mod action;
 pub mod app;
 pub mod highlight;
 pub mod keymap;
+pub mod live;
 pub mod panes;
 pub mod runner;
 pub mod screenshots;
@@ -34,7 +35,14 @@ fn header(app: &App, theme: &Theme, width: u16) -> Line<'static> {
             panes::list::clock(t),
             app.speed
         ),
-        None => "replay".to_string(),
+        None => match &app.feed {
+            Some(l) if l.paused => format!("live ⏸ paused, {} new (Space)", l.waiting),
+            Some(l) if !l.problems.is_empty() => {
+                format!("live ● {} problem(s): S", l.problems.len())
+            }
+            Some(_) => "live ●".to_string(),
+            None => "replay".to_string(),
+        },
     };
     Line::from(vec![
         Span::raw(format!(" sitrep │ {} │ {mode} │ ", hosts.join(", "))),
@@ -147,6 +155,9 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     };
     if app.explain_open {
         panes::explain::draw(f, area, app, theme);
+    }
+    if app.sources_open {
+        panes::sources::draw(f, area, app, theme);
     }
     if app.walk.picker.is_some() {
         panes::checklist::draw_picker(f, area, app, theme);

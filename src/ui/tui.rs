@@ -90,6 +90,7 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
         app.tick(now - last);
         app.poll_findings();
         app.poll_run();
+        app.poll_live();
         last = now;
         if !ready {
             continue;

@@ -7,6 +7,7 @@ pub mod findings;
 pub mod help;
 pub mod list;
 pub mod sockets;
+pub mod sources;
 pub mod units;
 
 use ratatui::Frame;

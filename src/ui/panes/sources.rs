@@ -1,0 +1,64 @@
+//! The sources overlay (`S`): every file or stream read or followed, its format, records and
+//! zone; then what could not be found or read, and what to do about it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::model::severity::Severity;
+use crate::text::sanitize;
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<36} {:<22} {:>9} {:>9}  zone",
+            "source", "format", "records", "unparsed"
+        ),
+        theme.title(true),
+    )];
+    for s in &app.incident.sources {
+        let zone = match s.zone.offset {
+            Some(o) => format!("{o} ({})", s.zone.reason.as_str()),
+            None => "untimed".into(),
+        };
+        lines.push(Line::raw(format!(
+            "{:<36} {:<22} {:>9} {:>9}  {zone}",
+            sanitize(&s.file),
+            s.format.as_str(),
+            s.len(),
+            s.stats.unparsed
+        )));
+    }
+    if app.incident.sources.is_empty() {
+        lines.push(Line::styled("nothing read yet", theme.muted()));
+    }
+    let mut problems: Vec<&String> = app.incident.notes.iter().collect();
+    if let Some(l) = &app.feed {
+        problems.extend(&l.problems);
+    }
+    for s in &app.incident.sources {
+        problems.extend(&s.notes);
+    }
+    if !problems.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "Not found, not read, or worth knowing",
+            theme.title(true),
+        ));
+        for p in problems.iter().rev().take(usize::from(area.height / 2)) {
+            lines.push(Line::styled(
+                format!("• {}", sanitize(p)),
+                theme.severity(Severity::Warn),
+            ));
+        }
+    }
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let w = area.width.saturating_sub(4).min(120);
+    let (block, r) = super::overlay(f, area, (w, h), " Sources (any key closes) ", theme);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

@@ -1,0 +1,369 @@
+//! `sitrep capture` for real: I-1 reproduced on loopback (gunicorn on a unix socket, nginx
+//! proxying to a TCP port where nothing listens), captured by the real binary into a
+//! redacted bundle that `sitrep diagnose` then reads. Also: a capture that cannot write
+//! leaves nothing, and without `--no-systemd` on a host without systemd it still succeeds.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn binary(names: &[&str], install: &str) -> String {
+    for n in names {
+        if Path::new(n).exists() {
+            return n.to_string();
+        }
+    }
+    panic!("not installed: `apt-get install {install}` (.ci/run does this)");
+}
+
+fn sitrep() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sitrep"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(port: u16, path: &str, headers: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(mut s) => {
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: app.test\r\n{headers}Connection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                return out;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("nothing accepts on {port}: {e}"),
+        }
+    }
+}
+
+/// A child process stopped (and reaped) when dropped.
+struct Running(Child, Option<Command>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let stopped = self
+            .1
+            .as_mut()
+            .is_some_and(|c| c.status().is_ok_and(|s| s.success()));
+        if !stopped {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// The text of one bundle entry (`.gz` entries decompressed).
+fn entry(bundle: &Path, name: &str) -> Option<String> {
+    let file = std::fs::File::open(bundle).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for e in archive.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_string_lossy() == name {
+            let mut s = String::new();
+            e.read_to_string(&mut s).unwrap();
+            return Some(s);
+        }
+    }
+    None
+}
+
+const BEARER: &str = "s3cr3tBearerT0ken.abc";
+
+#[test]
+fn capture_of_i1_is_redacted_and_diagnosed() {
+    let nginx = binary(&["/usr/sbin/nginx", "/usr/bin/nginx"], "nginx-light");
+    let gunicorn = binary(
+        &["/usr/bin/gunicorn", "/usr/local/bin/gunicorn"],
+        "gunicorn",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("hello.py"),
+        "def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'hello\\n']\n",
+    )
+    .unwrap();
+    let sock = root.join("gunicorn.sock");
+    let gunicorn_log = root.join("gunicorn.log");
+    let _app = Running(
+        Command::new(&gunicorn)
+            .arg("--bind")
+            .arg(format!("unix:{}", sock.display()))
+            .arg("--workers")
+            .arg("1")
+            .arg("--error-logfile")
+            .arg(&gunicorn_log)
+            .arg("--chdir")
+            .arg(root)
+            .arg("hello:app")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        None,
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !sock.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "gunicorn did not create {}",
+            sock.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (port, dead) = (free_port(), free_port());
+    let logs = root.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // The access log also records the Authorization header, as some sites do.
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {l}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    log_format withauth '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" \"$http_authorization\"';\n    access_log {l}/access.log withauth;\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://127.0.0.1:{dead}; }}\n    }}\n}}\n",
+        r = root.display(),
+        l = logs.display()
+    );
+    let conf_path = root.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut stop = Command::new(&nginx);
+    stop.arg("-p")
+        .arg(root)
+        .arg("-c")
+        .arg(&conf_path)
+        .args(["-s", "stop"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let server = Running(
+        Command::new(&nginx)
+            .arg("-p")
+            .arg(root)
+            .arg("-c")
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        Some(stop),
+    );
+    assert!(get(port, "/", "").contains("502 Bad Gateway"));
+    let auth = format!("Authorization: Bearer {BEARER}\r\n");
+    assert!(get(port, "/login?password=hunter2&token=abc", &auth).contains("502 Bad Gateway"));
+    assert!(get(port, "/books/", "").contains("502 Bad Gateway"));
+
+    let out_dir = root.join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let bundle = out_dir.join("b.tar.gz");
+    let run = sitrep()
+        .arg("capture")
+        .arg("-o")
+        .arg(&bundle)
+        .arg("--nginx-conf")
+        .arg(&conf_path)
+        .arg("--log")
+        .arg(&gunicorn_log)
+        .args(["--no-systemd", "--since", "10m"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    drop(server);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("wrote") && stderr.contains("nginx/access.log"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped (--no-systemd)"), "{stderr}");
+    // Only the bundle: no partial file left beside it.
+    let names: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["b.tar.gz"]);
+
+    let access = entry(&bundle, "nginx/access.log").unwrap();
+    let error = entry(&bundle, "nginx/error.log").unwrap();
+    assert!(access.contains("\" 502 "), "{access}");
+    assert!(
+        access.contains(
+            "GET /login?password=[REDACTED:password]&token=[REDACTED:token] HTTP/1.1\" 502 "
+        ),
+        "{access}"
+    );
+    assert!(access.contains("\"Bearer [REDACTED:token]\""), "{access}");
+    assert!(
+        error.contains("(111: Connection refused) while connecting to upstream")
+            && error.contains("[REDACTED:password]"),
+        "{error}"
+    );
+    for (name, text) in [("access", &access), ("error", &error)] {
+        assert!(
+            !text.contains("hunter2") && !text.contains(BEARER),
+            "{name}: {text}"
+        );
+    }
+    let t = entry(&bundle, "nginx/nginx-T.txt").unwrap();
+    assert!(
+        t.contains(&format!("proxy_pass http://127.0.0.1:{dead};")),
+        "{t}"
+    );
+    let ss = entry(&bundle, "sockets/ss.txt").unwrap();
+    assert!(ss.contains(&sock.display().to_string()), "{ss}");
+    assert!(
+        entry(&bundle, "app/gunicorn.log")
+            .unwrap()
+            .contains("Booting worker")
+    );
+    let manifest = entry(&bundle, "manifest.toml").unwrap();
+    let m: toml::Table = toml::from_str(&manifest).unwrap();
+    let red = m["redaction"].as_table().unwrap();
+    assert!(red["password"].as_integer().unwrap() >= 2, "{manifest}");
+    assert!(red["token"].as_integer().unwrap() >= 2, "{manifest}");
+    assert!(
+        m["window"]["since"].as_str().is_some() && m["tz"].as_str().is_some(),
+        "{manifest}"
+    );
+
+    let diag = sitrep()
+        .arg("diagnose")
+        .arg(&bundle)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        diag.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diag.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&diag.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let f = findings
+        .iter()
+        .find(|f| f["id"] == "upstream-unreachable")
+        .unwrap_or_else(|| panic!("no upstream-unreachable in {v:#}"));
+    let title = f["title"].as_str().unwrap();
+    assert!(title.contains(&format!("127.0.0.1:{dead}")), "{title}");
+    assert!(
+        title.contains(&format!("unix:{}", sock.display())),
+        "{title}"
+    );
+}
+
+#[test]
+fn a_capture_that_cannot_write_exits_2_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    for target in [
+        dir.path().join("missing/b.tar.gz"),
+        file.join("b.tar.gz"),
+        dir.path().join("b.zip"),
+    ] {
+        let run = sitrep()
+            .arg("capture")
+            .arg("-o")
+            .arg(&target)
+            .args(["--no-systemd", "--since", "1m"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        let last: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("sitrep: "))
+            .collect();
+        assert_eq!(last.len(), 1, "{stderr}");
+    }
+    // A directory as -o: refused before anything is written.
+    let run = sitrep()
+        .arg("capture")
+        .arg("-o")
+        .arg(dir.path().join("d.tar.gz"))
+        .args(["--no-systemd"])
+        .env("SITREP_NGINX", "/nonexistent/nginx")
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    std::fs::remove_file(dir.path().join("d.tar.gz")).unwrap();
+    std::fs::create_dir(dir.path().join("d.tar.gz")).unwrap();
+    let run = sitrep()
+        .arg("capture")
+        .arg("-o")
+        .arg(dir.path().join("d.tar.gz"))
+        .args(["--no-systemd"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["d.tar.gz", "plain"]);
+}
+
+#[test]
+fn without_systemd_on_the_host_the_capture_still_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("b.tar.gz");
+    // A hanging command is cut at the limit and reported, never a hang.
+    let hang = dir.path().join("hang");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let t = Instant::now();
+    let run = sitrep()
+        .arg("capture")
+        .arg("-o")
+        .arg(&bundle)
+        .args(["--since", "5m"])
+        .env("SITREP_SS", &hang)
+        .env("SITREP_CAPTURE_TIMEOUT", "1")
+        .env("SITREP_SYSTEMCTL", "/nonexistent/systemctl")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(t.elapsed() < Duration::from_secs(20), "{stderr}");
+    assert!(
+        stderr.contains("ss -Haptn: timed out after 1 s"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("missing") && stderr.contains("systemctl: not installed"),
+        "{stderr}"
+    );
+    assert!(
+        entry(&bundle, "manifest.toml")
+            .unwrap()
+            .contains("systemctl: not installed")
+    );
+    // And with the real systemctl of this container, which has no systemd running.
+    if Path::new("/usr/bin/systemctl").exists() && !Path::new("/run/systemd/system").exists() {
+        let run = sitrep()
+            .arg("capture")
+            .arg("-o")
+            .arg(&bundle)
+            .args(["--since", "5m"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("systemctl: System has not been booted with systemd"),
+            "{stderr}"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! Live mode for real: the collectors follow real files through rotation into the console's
+//! panes, and `sitrep live` in tmux shows requests made to a real nginx as they happen.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sitrep::live::collect::{Plan, start};
+use sitrep::live::discover::{LogFile, Programs};
+use sitrep::model::time::Offset;
+use sitrep::model::{Host, Incident};
+use sitrep::ui::app::{App, ListKind};
+use sitrep::ui::live::LiveState;
+
+fn access_line(n: usize) -> String {
+    format!(
+        "127.0.0.1 - - [23/Nov/2026:00:30:{:02} +0000] \"GET /p{n} HTTP/1.1\" 200 5 \"-\" \"t\"\n",
+        (n / 100) % 60
+    )
+}
+
+/// An app following `path` with the real collectors (no systemd), and nothing else.
+fn live_app(path: &Path) -> App {
+    let feed = start(Plan {
+        logs: vec![LogFile {
+            path: path.to_path_buf(),
+            name: "nginx/access.log".into(),
+        }],
+        programs: Programs::default(),
+        systemd: false,
+        units: Vec::new(),
+        since: Duration::from_secs(3600),
+        tail_bytes: 1 << 20,
+        poll: Duration::from_secs(1),
+    });
+    let ctx = sitrep::ingest::parse_ctx(None);
+    let mut incident = Incident::default();
+    incident.hosts.push(Host {
+        name: "test".into(),
+        origin: "live".into(),
+        captured_at: None,
+        cpus: None,
+        parse_ctx: ctx.clone(),
+    });
+    let mut app = App::new(incident);
+    app.live = true;
+    app.feed = Some(LiveState::new(
+        feed,
+        ctx,
+        Offset::UTC,
+        1_000_000,
+        Vec::new(),
+    ));
+    app
+}
+
+fn access_paths(app: &App) -> Vec<String> {
+    let Some(p) = app.lists.iter().find(|p| p.kind == ListKind::Access) else {
+        return Vec::new();
+    };
+    p.records
+        .entries
+        .iter()
+        .map(|e| {
+            let t = app.incident.sources[e.source as usize].text(e.row as usize);
+            t.split_whitespace().nth(6).unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn followed_files_reach_the_panes_through_rotation_every_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, "").unwrap();
+    let mut app = live_app(&log);
+    const N: usize = 600;
+    let path = log.clone();
+    let writer = std::thread::spawn(move || {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        for n in 0..N {
+            if n == 200 || n == 400 {
+                // rename + create, as logrotate's default does
+                std::fs::rename(&path, path.with_extension(format!("log.{n}"))).unwrap();
+                f = std::fs::File::create(&path).unwrap();
+            }
+            f.write_all(access_line(n).as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        app.poll_live();
+        if access_paths(&app).len() >= N && writer.is_finished() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {N} lines arrived",
+            access_paths(&app).len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    writer.join().unwrap();
+    // A little longer: nothing more (no line twice).
+    std::thread::sleep(Duration::from_millis(600));
+    app.poll_live();
+    let mut seen = access_paths(&app);
+    assert_eq!(seen.len(), N);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), N, "a line came twice");
+    // The console follows the newest record.
+    let last = app.lists[app.focus].records.len() - 1;
+    assert_eq!(app.lists[app.focus].selected, last);
+}
+
+#[test]
+fn pausing_freezes_the_view_and_going_on_catches_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, access_line(0)).unwrap();
+    let mut app = live_app(&log);
+    let wait = |app: &mut App, n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while access_paths(app).len() < n {
+            app.poll_live();
+            assert!(Instant::now() < deadline, "never reached {n}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait(&mut app, 1);
+    app.toggle_pause();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    for n in 1..50 {
+        f.write_all(access_line(n).as_bytes()).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.feed.as_ref().unwrap().waiting < 49 {
+        app.poll_live();
+        assert!(Instant::now() < deadline, "the lines never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(access_paths(&app).len(), 1, "paused: the view did not move");
+    app.toggle_pause();
+    assert_eq!(access_paths(&app).len(), 50);
+}
+
+// --- the console in tmux against a real nginx ---------------------------------------------
+
+fn nginx_binary() -> String {
+    for p in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(p).exists() {
+            return p.to_string();
+        }
+    }
+    panic!("nginx is not installed: `apt-get install nginx-light` (.ci/run does this)");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(port: u16, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(mut s) => {
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                return;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("nginx does not answer on {port}: {e}"),
+        }
+    }
+}
+
+struct Nginx {
+    child: Child,
+    stop: Command,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if !self.stop.status().is_ok_and(|s| s.success()) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// nginx on loopback proxying to a port where nothing listens; returns (server, port, conf).
+fn nginx(root: &Path) -> (Nginx, u16, PathBuf) {
+    let bin = nginx_binary();
+    let (port, dead) = (free_port(), free_port());
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log {r}/access.log;\n client_body_temp_path {r}/b; proxy_temp_path {r}/p; fastcgi_temp_path {r}/f; uwsgi_temp_path {r}/u; scgi_temp_path {r}/s;\n server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://127.0.0.1:{dead}; }} }}\n}}\n",
+        r = root.display()
+    );
+    let path = root.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut stop = Command::new(&bin);
+    stop.arg("-c")
+        .arg(&path)
+        .args(["-s", "stop"])
+        .stderr(Stdio::null());
+    let child = Command::new(&bin)
+        .arg("-c")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    get(port, "/warm-up");
+    (Nginx { child, stop }, port, path)
+}
+
+fn tmux(socket: &str, args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .arg("-L")
+        .arg(socket)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("tmux is needed (apt-get install tmux): {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_screen(socket: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = tmux(socket, &["capture-pane", "-p", "-t", "s"]);
+        if screen.contains(needle) {
+            return screen;
+        }
+        assert!(Instant::now() < deadline, "never saw {needle:?}:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sitrep_live_shows_real_nginx_requests_as_they_happen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port, conf) = nginx(dir.path());
+    let socket = format!("sitrep-live-{}", std::process::id());
+    let cmd = format!(
+        "XDG_STATE_HOME={} {} live --nginx-conf {} --no-systemd; echo SITREP-EXIT=$?; sleep 30",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_sitrep"),
+        conf.display()
+    );
+    tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "s",
+            "-x",
+            "160",
+            "-y",
+            "48",
+            &cmd,
+        ],
+    );
+    let result = std::panic::catch_unwind(|| {
+        wait_screen(&socket, "live ●");
+        // The history: the warm-up request made before sitrep started.
+        wait_screen(&socket, "/warm-up");
+        for n in 0..3 {
+            get(port, &format!("/asked-live-{n}"));
+        }
+        let screen = wait_screen(&socket, "/asked-live-2");
+        assert!(screen.contains("502"), "{screen}");
+        // Their 502s name the cause once the rules have run on what arrived.
+        wait_screen(&socket, "error nginx proxies to 127.0.0.1:");
+        tmux(&socket, &["send-keys", "-t", "s", "S"]);
+        let sources = wait_screen(&socket, "Sources (any key closes)");
+        assert!(
+            sources.contains("nginx/access.log") && sources.contains("nginx-access"),
+            "{sources}"
+        );
+        tmux(&socket, &["send-keys", "-t", "s", "x", "q"]);
+        let end = wait_screen(&socket, "SITREP-EXIT=");
+        assert!(end.contains("SITREP-EXIT=0"), "{end}");
+    });
+    tmux(&socket, &["kill-server"]);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
