@@ -197,3 +197,31 @@ fn a_tick_in_the_checklist_survives_quitting_and_a_command_reaches_the_clipboard
     assert!(screen.contains("Checklist: bad-gateway-502"), "{screen}");
     tmux.quit();
 }
+
+#[test]
+fn killing_the_terminal_ends_sitrep_instead_of_leaving_it_spinning() {
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Server::new("kill");
+    tmux.open_demo(state.path());
+    let shell = tmux.run(&["display-message", "-p", "-t", "s", "#{pane_pid}"]);
+    let out = Command::new("pgrep")
+        .args(["-P", shell.trim(), "-f", "sitrep"])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "sitrep's pid under shell {shell}");
+    // The terminal goes away with everything in it, as when an ssh connection drops.
+    tmux.run(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split_whitespace().nth(2) == Some("Z") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sitrep (pid {pid}) still runs after its terminal went away"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

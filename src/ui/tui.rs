@@ -55,6 +55,30 @@ fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
     Terminal::new(CrosstermBackend::new(stdout()))
 }
 
+/// When the terminal goes away (the ssh connection drops, tmux is killed), reading it can
+/// spin without returning (crossterm's reader loops on the hung-up tty's EOF), so the loop
+/// would never see the stop flag. A watcher thread ends the process instead, once a stop
+/// was asked for and not honoured within a second, or the terminal is no longer one; there
+/// is no terminal left to restore then.
+fn watchdog(stop: Arc<AtomicBool>) {
+    use std::io::IsTerminal;
+    std::thread::spawn(move || {
+        let mut asked: Option<std::time::Instant> = None;
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            let gone = !std::io::stdin().is_terminal();
+            if stop.load(Ordering::Relaxed) {
+                let since = *asked.get_or_insert_with(std::time::Instant::now);
+                if gone || since.elapsed() > Duration::from_secs(1) {
+                    std::process::exit(129);
+                }
+            } else if gone {
+                std::process::exit(129);
+            }
+        }
+    });
+}
+
 /// Run the console until the user quits, or SIGTERM/SIGHUP/SIGINT arrives (an ssh drop, a
 /// kill): either way the loop ends and the guard restores the terminal. Draws only after
 /// something changed.
@@ -63,6 +87,7 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
     for sig in [SIGTERM, SIGHUP, SIGINT] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
+    watchdog(Arc::clone(&stop));
     let mut terminal = enter()?;
     let _guard = Guard;
     terminal.clear()?;
