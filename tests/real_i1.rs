@@ -60,6 +60,16 @@ impl Drop for Running {
             .as_mut()
             .is_some_and(|c| c.status().is_ok_and(|s| s.success()));
         if !stopped {
+            // SIGTERM first: a gunicorn master stops its workers on it (SIGKILL would leave
+            // them listening until they notice, and the next test would see their socket).
+            let _ = Command::new("kill")
+                .arg(self.0.id().to_string())
+                .stderr(Stdio::null())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = self.0.kill();
         }
         let _ = self.0.wait();
