@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod learn;
 pub mod live;
 pub mod model;
 pub mod progress;

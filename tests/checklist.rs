@@ -112,6 +112,7 @@ fn golden_checklist_states_of_every_bundle() {
         "i6-pipeline-platform",
         "healthy",
         "awkward",
+        "restart-loop",
     ] {
         let (_, a) = analysed(name);
         insta::assert_snapshot!(format!("checklist-{name}"), states(&a.checklist));

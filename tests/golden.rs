@@ -97,6 +97,9 @@ fn every_incident_ends_in_its_finding() {
         ("i5-single-worker-upload", "upstream-closed-early"),
         ("i5-single-worker-upload", "proxy-timeout-not-above-app"),
         ("i6-pipeline-platform", "dependency-refused"),
+        // The lesson bundle of a unit restarting in a loop.
+        ("restart-loop", "unit-failed"),
+        ("restart-loop", "app-boot-failure"),
     ];
     for (bundle, id) in expected {
         let b = Path::new(env!("CARGO_MANIFEST_DIR"))

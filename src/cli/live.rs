@@ -42,15 +42,15 @@ pub struct Args {
     /// Colours: default, light, high-contrast, or a theme file of the config directory.
     #[arg(long)]
     pub theme: Option<String>,
-    /// The programs run (tests point them elsewhere).
-    #[arg(long, default_value = "nginx", hide = true)]
-    pub nginx: String,
-    #[arg(long, default_value = "systemctl", hide = true)]
-    pub systemctl: String,
-    #[arg(long, default_value = "journalctl", hide = true)]
-    pub journalctl: String,
-    #[arg(long, default_value = "ss", hide = true)]
-    pub ss: String,
+    /// The programs run, over SITREP_NGINX, SITREP_SYSTEMCTL, SITREP_JOURNALCTL, SITREP_SS.
+    #[arg(long, hide = true)]
+    pub nginx: Option<String>,
+    #[arg(long, hide = true)]
+    pub systemctl: Option<String>,
+    #[arg(long, hide = true)]
+    pub journalctl: Option<String>,
+    #[arg(long, hide = true)]
+    pub ss: Option<String>,
 }
 
 impl Default for Args {
@@ -65,10 +65,10 @@ impl Default for Args {
             cap: 1_000_000,
             tz: None,
             theme: None,
-            nginx: "nginx".into(),
-            systemctl: "systemctl".into(),
-            journalctl: "journalctl".into(),
-            ss: "ss".into(),
+            nginx: None,
+            systemctl: None,
+            journalctl: None,
+            ss: None,
         }
     }
 }
@@ -107,11 +107,14 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
     };
     let ask = Ask {
-        programs: Programs {
-            nginx: args.nginx.clone(),
-            systemctl: args.systemctl.clone(),
-            journalctl: args.journalctl.clone(),
-            ss: args.ss.clone(),
+        programs: {
+            let env = Programs::default();
+            Programs {
+                nginx: args.nginx.clone().unwrap_or(env.nginx),
+                systemctl: args.systemctl.clone().unwrap_or(env.systemctl),
+                journalctl: args.journalctl.clone().unwrap_or(env.journalctl),
+                ss: args.ss.clone().unwrap_or(env.ss),
+            }
         },
         nginx_conf: args.nginx_conf.clone(),
         logs: args.logs.clone(),

@@ -2,6 +2,7 @@
 
 mod diagnose;
 mod explain;
+mod learn;
 mod live;
 mod runbook;
 mod sources;
@@ -129,6 +130,11 @@ enum Command {
         after_help = "Examples:\n  sudo sitrep capture -o incident.tar.gz\n  sitrep capture -o b.tar.gz --since 30m --unit myapp.service\n  sitrep capture -o b.tar.gz --nginx-conf /srv/app/nginx.conf --log /srv/app/gunicorn.log --no-systemd\n\nPrograms can be pointed elsewhere with SITREP_NGINX, SITREP_SYSTEMCTL, SITREP_JOURNALCTL, SITREP_SS, SITREP_GUNICORN; SITREP_CAPTURE_TIMEOUT limits each command (seconds, default 20)."
     )]
     Capture(crate::capture::Args),
+    /// Solve real-looking incidents in the console: a menu of lessons, or one by id.
+    #[command(
+        after_help = "Examples:\n  sitrep learn\n  sitrep learn i1-socket-mismatch\n  sitrep learn --list"
+    )]
+    Learn(learn::Args),
     /// Check the settings file ($SITREP_CONFIG, else ~/.config/sitrep/config.toml) and say
     /// which file is in force.
     #[command(
@@ -299,6 +305,7 @@ pub fn main() -> ExitCode {
             theme.as_deref(),
         ),
         Command::Config => check_config(&mut out),
+        Command::Learn(args) => learn::run(&args, &mut out),
         Command::Live(args) => live::run(&args),
         Command::Capture(args) => crate::capture::run(&args).map_err(Failure),
         Command::Runbook(args) => runbook::run(args, &mut out),

@@ -59,6 +59,14 @@ pub enum Action {
     Note,
     /// Checklist: choose another runbook (fuzzy).
     PickRunbook,
+    /// Learn mode: mark the selected record as evidence (again: unmark).
+    Mark,
+    /// Learn mode: open or close the lesson panel.
+    Lesson,
+    /// Learn mode: the next hint (it costs points).
+    Hint,
+    /// The glossary (`g` in learn mode, and from the explanation).
+    Glossary,
     /// The sources: what was read or followed, in which format and zone, and what could
     /// not be found or read.
     Sources,
@@ -285,6 +293,30 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('o')],
         action: Action::PickRunbook,
         help: "checklist: open another runbook",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('m')],
+        action: Action::Mark,
+        help: "lesson: mark the record as evidence",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('L')],
+        action: Action::Lesson,
+        help: "lesson: the brief, objectives and answers",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('H')],
+        action: Action::Hint,
+        help: "lesson: the next hint (costs points)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('K')],
+        action: Action::Glossary,
+        help: "glossary (also g in a lesson or from an explanation)",
         footer: false,
     },
     Binding {

@@ -192,6 +192,10 @@ pub struct App {
     pub explain_open: bool,
     /// The sources overlay is open.
     pub sources_open: bool,
+    /// The glossary overlay is open.
+    pub glossary_open: bool,
+    /// A lesson being played (learn mode).
+    pub lesson: Option<crate::ui::lesson::LessonView>,
     pub finding: usize,
     /// Records that are evidence of the chosen finding, marked in every pane.
     pub evidence: std::collections::HashSet<(usize, usize)>,
@@ -338,6 +342,8 @@ impl App {
             findings_open: false,
             explain_open: false,
             sources_open: false,
+            glossary_open: false,
+            lesson: None,
             finding: 0,
             evidence: Default::default(),
             keymap: Default::default(),
@@ -446,6 +452,26 @@ impl App {
             .map(|e| (e.source as usize, e.row as usize))
     }
 
+    /// Focus the timeline and select record (source, row) there, aligning every pane, as a
+    /// search hit would; false when the record is not in the timeline (untimed, or past the
+    /// playhead).
+    pub fn select_record(&mut self, record: (usize, usize)) -> bool {
+        let Some(i) = self.lists[0]
+            .records
+            .entries
+            .iter()
+            .position(|e| (e.source as usize, e.row as usize) == record)
+        else {
+            return false;
+        };
+        if i >= self.visible_len(0) {
+            return false;
+        }
+        self.focus = 0;
+        self.select(0, i);
+        true
+    }
+
     /// Select `index` in pane `pane` and align the others (for live mode's follow).
     pub(crate) fn select_index(&mut self, pane: usize, index: usize) {
         self.select(pane, index);
@@ -504,12 +530,23 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
+        // From an explanation, g goes on to the glossary.
+        if self.explain_open && (action == Action::Top || action == Action::Glossary) {
+            self.explain_open = false;
+            self.glossary_open = true;
+            self.dirty = true;
+            return;
+        }
         // Any key closes an overlay and does nothing else (q still quits).
-        if self.explain_open || self.sources_open {
+        if self.explain_open || self.sources_open || self.glossary_open {
+            self.glossary_open = false;
             self.explain_open = false;
             self.sources_open = false;
             self.dirty = true;
             self.quit = action == Action::Quit;
+            return;
+        }
+        if self.lesson.is_some() && self.lesson_key(action) {
             return;
         }
         if self.findings_open && self.finding_key(action) {
@@ -628,6 +665,12 @@ impl App {
             | Action::RunCommand
             | Action::Note
             | Action::PickRunbook => {}
+            Action::Glossary => {
+                self.glossary_open = true;
+                self.dirty = true;
+            }
+            // Lesson keys do nothing outside a lesson.
+            Action::Mark | Action::Lesson | Action::Hint => {}
             Action::Sources => {
                 self.sources_open = true;
                 self.dirty = true;

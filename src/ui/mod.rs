@@ -5,7 +5,9 @@ pub mod action;
 pub mod app;
 pub mod highlight;
 pub mod keymap;
+pub mod lesson;
 pub mod live;
+pub mod menu;
 pub mod panes;
 pub mod runner;
 pub mod screenshots;
@@ -54,7 +56,9 @@ fn header(app: &App, theme: &Theme, width: u16) -> Line<'static> {
         }),
         Span::raw(format!(" │ {} errors │ ", app.errors)),
         Span::styled(
-            if app.pending.is_some() {
+            if app.findings_hidden() {
+                "findings hidden (f) │ L lesson ".to_string()
+            } else if app.pending.is_some() {
                 "findings: working… ".to_string()
             } else {
                 format!("{} findings (f) ", app.diagnosis.findings.len())
@@ -155,6 +159,17 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     };
     if app.explain_open {
         panes::explain::draw(f, area, app, theme);
+    }
+    if let Some(view) = &app.lesson {
+        if view.open {
+            panes::lesson::draw(f, area, app, theme);
+        }
+        if view.debrief {
+            panes::lesson::draw_debrief(f, area, app, theme);
+        }
+    }
+    if app.glossary_open {
+        panes::lesson::draw_glossary(f, area, theme);
     }
     if app.sources_open {
         panes::sources::draw(f, area, app, theme);

@@ -68,6 +68,37 @@ pub fn write(dir: &Path, out: &mut impl Write) -> std::io::Result<()> {
         }
         shot(dir, name, &mut app, size, &theme, out)?;
     }
+    // A lesson in progress: the first evidence marked and submitted, the cause still open.
+    if let Ok(lesson) = crate::learn::find("i1-socket-mismatch")
+        && let Ok(inc) = crate::learn::load(&lesson)
+    {
+        let accept = lesson
+            .objective
+            .first()
+            .and_then(|o| o.accept.first())
+            .cloned();
+        let mut app = App::new(inc);
+        app.lesson = Some(super::lesson::LessonView::new(
+            crate::learn::Attempt::new(lesson),
+            None,
+        ));
+        if let Some(a) = accept {
+            let rec = app.incident.sources.iter().enumerate().find_map(|(i, s)| {
+                (s.file == a.file)
+                    .then(|| (0..s.timed_len()).find(|r| s.text(*r).contains(&a.contains)))
+                    .flatten()
+                    .map(|r| (i, r))
+            });
+            if let Some(rec) = rec {
+                app.update(Action::Lesson);
+                app.select_record(rec);
+                app.update(Action::Mark);
+                app.update(Action::Lesson);
+                app.update(Action::Pin);
+            }
+        }
+        shot(dir, "lesson-160x48", &mut app, (160, 48), &theme, out)?;
+    }
     // The traceback of I-2 (the setting read at import time), from the repository's bundle.
     let i2 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/i2-import-time-setting");
     if let Ok(inc) = load(std::slice::from_ref(&i2), &LoadOptions::default()) {

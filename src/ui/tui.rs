@@ -31,7 +31,7 @@ fn restore() {
 }
 
 /// Restores the terminal when dropped, whatever way the loop ends.
-struct Guard;
+pub(crate) struct Guard;
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -39,7 +39,7 @@ impl Drop for Guard {
     }
 }
 
-fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
+pub(crate) fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
@@ -123,6 +123,14 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
         match event::read()? {
             Event::Key(k) if k.kind != KeyEventKind::Release && app.typing() => {
                 app.text_key(k.code);
+            }
+            // In a lesson, g is the glossary (Home still goes to the top).
+            Event::Key(k)
+                if k.kind != KeyEventKind::Release
+                    && app.lesson.is_some()
+                    && k.code == crossterm::event::KeyCode::Char('g') =>
+            {
+                app.update(super::action::Action::Glossary);
             }
             Event::Key(k) if k.kind != KeyEventKind::Release => {
                 if let Some(a) = app.keymap.action_for(k) {

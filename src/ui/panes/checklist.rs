@@ -27,6 +27,7 @@ fn state_style(state: StepState, theme: &Theme) -> Style {
 fn title(app: &App) -> String {
     match app.current_walk() {
         _ if app.pending.is_some() => " Checklist: working… ".into(),
+        _ if app.findings_hidden() => " Checklist · w ".into(),
         None => " Checklist · w ".into(),
         Some(w) => {
             let rb = app.checklist.runbook(w);
@@ -47,6 +48,13 @@ pub fn draw_summary(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(Span::styled(title(app), theme.title(false)));
     let inner = block.inner(area);
     f.render_widget(block, area);
+    if app.findings_hidden() {
+        f.render_widget(
+            Paragraph::new(Line::styled("hidden during the lesson", theme.muted())),
+            inner,
+        );
+        return;
+    }
     let Some(w) = app.current_walk().filter(|_| app.pending.is_none()) else {
         return;
     };

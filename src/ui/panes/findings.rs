@@ -12,12 +12,26 @@ use crate::ui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let findings = &app.diagnosis.findings;
-    let title = format!(" Findings ({}) · f ", findings.len());
+    let title = if app.findings_hidden() {
+        " Findings · f ".to_string()
+    } else {
+        format!(" Findings ({}) · f ", findings.len())
+    };
     let block = Block::bordered()
         .border_style(theme.block(app.findings_open))
         .title(Span::styled(title, theme.title(app.findings_open)));
     let inner = block.inner(area);
     f.render_widget(block, area);
+    if app.findings_hidden() {
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                "hidden during the lesson: f shows them (costs like a hint)",
+                theme.muted(),
+            )),
+            inner,
+        );
+        return;
+    }
     if findings.is_empty() {
         f.render_widget(
             Paragraph::new(Line::styled("no rule found anything wrong", theme.muted())),

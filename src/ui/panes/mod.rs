@@ -5,6 +5,7 @@ pub mod detail;
 pub mod explain;
 pub mod findings;
 pub mod help;
+pub mod lesson;
 pub mod list;
 pub mod sockets;
 pub mod sources;
