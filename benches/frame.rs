@@ -1,5 +1,6 @@
 //! A key press to the next frame with 2M records loaded: one `Down` through the update
-//! function, then a whole 160x48 frame drawn to ratatui's test backend.
+//! function, then a whole 160x48 frame drawn to ratatui's test backend; a regex filter over
+//! the 2M records; and the key press again with that filter on.
 
 #[path = "gen_data.rs"]
 mod gen_data;
@@ -38,6 +39,29 @@ fn bench(c: &mut Criterion) {
                 Action::PrevProblem
             });
             jump = !jump;
+            term.draw(|f| sitrep::ui::draw(f, &mut app, &theme))
+                .expect("draw");
+        })
+    });
+    // A regex filter over the 2M records: every pane rebuilt through it (the work `F` does).
+    let mut group = c.benchmark_group("filter");
+    group.sample_size(10);
+    group.bench_function("regex_filter_2M", |b| {
+        b.iter(|| {
+            app.filters.list.clear();
+            app.filters.add(sitrep::ui::filter::Rule::In(
+                sitrep::ui::filter::compile(r"items/42\?page=\d*7 ").expect("regex"),
+            ));
+            app.apply_filters();
+        })
+    });
+    group.finish();
+    // With that filter on, a key press to the next frame.
+    let mut down = true;
+    c.bench_function("key_to_frame_2M_filtered_160x48", |b| {
+        b.iter(|| {
+            app.update(if down { Action::Down } else { Action::Up });
+            down = !down;
             term.draw(|f| sitrep::ui::draw(f, &mut app, &theme))
                 .expect("draw");
         })

@@ -586,3 +586,139 @@ commands = ["sudo systemctl restart nothing-at-all.service"]
         a.status
     );
 }
+
+#[test]
+fn filters_narrow_every_pane_and_come_off_again() {
+    use crossterm::event::KeyCode;
+    let mut a = app();
+    let all = a.lists[0].records.len();
+    a.update(Action::FilterIn);
+    for c in "connect\\(\\) failed".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    let refused = a.lists[0].records.len();
+    assert!(refused > 10 && refused < all, "{refused} of {all}");
+    // Every pane shows only what passes: the access pane has none of these lines.
+    let access = pane(&a, ListKind::Access);
+    assert_eq!(a.lists[access].records.len(), 0);
+    let error = pane(&a, ListKind::Error);
+    assert_eq!(a.lists[error].records.len(), refused);
+    let f = frame(&mut a, 120, 40);
+    assert!(f.contains("[1] +/connect\\(\\) failed/"), "{f}");
+    // Drop the ones about /books/, then switch that off with Alt-2.
+    a.update(Action::FilterOut);
+    for c in "/books/".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    let fewer = a.lists[0].records.len();
+    assert!(fewer < refused, "{fewer}");
+    a.update(Action::ToggleFilter(2));
+    assert_eq!(a.lists[0].records.len(), refused);
+    // A floor and a window from the cursor.
+    a.update(Action::ClearFilters);
+    assert_eq!(a.lists[0].records.len(), all);
+    a.update(Action::SeverityFloor);
+    let warn = a.lists[0].records.len();
+    a.update(Action::SeverityFloor);
+    let error_only = a.lists[0].records.len();
+    assert!(error_only < warn && warn < all, "{error_only} {warn} {all}");
+    a.update(Action::SeverityFloor);
+    assert_eq!(a.lists[0].records.len(), all);
+    at(&mut a, "2023-04-13T11:30:00Z");
+    a.update(Action::SinceCursor);
+    let t0 = parse_instant("2023-04-13T11:30:00Z").unwrap();
+    let p = &a.lists[0];
+    assert!((0..p.records.len()).all(|i| p.records.time(i) >= t0));
+    a.update(Action::RemoveFilter);
+    assert_eq!(a.lists[0].records.len(), all);
+    // A field query instead of a regex: the 5xx of the access log.
+    a.update(Action::FilterIn);
+    for c in "status>=500".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    let access = pane(&a, ListKind::Access);
+    let fives = a.lists[access].records.len();
+    let want = a
+        .incident
+        .sources
+        .iter()
+        .filter(|s| s.format == FormatId::NginxAccess)
+        .map(|s| {
+            (0..s.len())
+                .filter(|r| s.text(*r).contains("\" 502 "))
+                .count()
+        })
+        .sum::<usize>();
+    assert_eq!(fives, want);
+    assert_eq!(
+        a.lists[0].records.len(),
+        fives,
+        "only access lines have a status"
+    );
+    a.update(Action::ClearFilters);
+    // A bad regex says so and adds nothing.
+    a.update(Action::FilterIn);
+    a.text_key(KeyCode::Char('('));
+    a.text_key(KeyCode::Enter);
+    assert!(a.status.as_deref().unwrap().starts_with("bad regex"));
+    assert!(a.filters.list.is_empty());
+}
+
+#[test]
+fn the_palette_finds_places_and_actions_fuzzily() {
+    use crossterm::event::KeyCode;
+    let mut a = app();
+    a.update(Action::Palette);
+    for c in "gunicorn.service".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    insta::assert_snapshot!("demo-100x30-palette", frame(&mut a, 100, 30));
+    // The first match is the unit: Enter goes to its first journal record.
+    a.text_key(KeyCode::Enter);
+    assert!(a.palette.is_none());
+    let (s, r) = a.selected_record().unwrap();
+    assert!(a.incident.sources[s].format.is_journal());
+    assert!(a.incident.sources[s].text(r).contains("gunicorn.service"));
+    // An action by its words.
+    a.update(Action::Palette);
+    for c in "zoom".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    assert!(a.zoom);
+    // Ctrl-P: places only, no actions.
+    a.update(Action::Jump);
+    for c in "zoom".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    let f = frame(&mut a, 100, 30);
+    assert!(f.contains("0 of"), "{f}");
+    a.text_key(KeyCode::Esc);
+    assert!(a.palette.is_none());
+}
+
+#[test]
+fn search_matches_are_marked_in_the_rows() {
+    let spans = vec![
+        ratatui::text::Span::raw("11:24:04.000 "),
+        ratatui::text::Span::raw("connect() failed, upstream: \"http://127.0.0.1:8000/\""),
+    ];
+    let re = regex::Regex::new("upstream|8000").unwrap();
+    let style = ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
+    let out = sitrep::ui::panes::list::mark_matches(spans, &re, style);
+    let marked: Vec<&str> = out
+        .iter()
+        .filter(|s| {
+            s.style
+                .add_modifier
+                .contains(ratatui::style::Modifier::REVERSED)
+        })
+        .map(|s| s.content.as_ref())
+        .collect();
+    assert_eq!(marked, vec!["upstream", "8000"]);
+    let whole: String = out.iter().map(|s| s.content.as_ref()).collect();
+    assert!(whole.ends_with("127.0.0.1:8000/\""));
+}

@@ -2,6 +2,7 @@
 
 pub mod checklist;
 pub mod knowledge;
+pub mod query;
 pub mod rules;
 pub mod state;
 pub mod timeline;

@@ -100,6 +100,19 @@ impl Timeline {
         c
     }
 
+    /// The entries for which `keep(source, row)` holds, in the same order.
+    pub fn select(&self, mut keep: impl FnMut(usize, usize) -> bool) -> Timeline {
+        let mut entries = Vec::new();
+        let mut times = Vec::new();
+        for (e, t) in self.entries.iter().zip(&self.times) {
+            if keep(e.source as usize, e.row as usize) {
+                entries.push(*e);
+                times.push(*t);
+            }
+        }
+        Timeline { entries, times }
+    }
+
     /// Add `later` at the end when none of it is earlier than what is here (the usual case
     /// in live mode); returns false, changing nothing, when it would break the order.
     pub fn append(&mut self, later: Timeline) -> bool {

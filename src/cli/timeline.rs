@@ -6,6 +6,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::{Failure, Input, OutFormat, load_input, print_notes};
+use crate::analysis::query::Query;
 use crate::analysis::timeline::Timeline;
 use crate::model::Incident;
 use crate::model::severity::Severity;
@@ -33,6 +34,11 @@ pub struct Args {
     /// (a trailing + is accepted: error+).
     #[arg(long)]
     severity: Option<String>,
+    /// Keep records whose parsed fields match a query: `status>=500 and path~^/books`,
+    /// `upstream_time>2.5`, `unit=gunicorn.service`, `level>=warn and client=10.0.0.7`
+    /// (conditions NAME OP VALUE joined by `and`; OP is = != > >= < <= ~ !~).
+    #[arg(long = "where", value_name = "QUERY")]
+    query: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
     /// Load and merge everything, print only the records per source.
@@ -85,6 +91,10 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
         Some(g) => Some(Regex::new(g).map_err(|e| Failure(format!("--grep: {e}")))?),
         None => None,
     };
+    let query = match &args.query {
+        Some(q) => Some(Query::parse(q).map_err(|e| Failure(format!("--where: {e}")))?),
+        None => None,
+    };
     let incident = load_input(&args.input)?;
     print_notes(&incident);
     for w in &args.source {
@@ -121,6 +131,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
         until,
         severity,
         grep.as_ref(),
+        query.as_ref(),
     );
     if args.count {
         return print_counts(&incident, &tl, out);
@@ -165,7 +176,8 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Merge the selected records: time bounds by binary search per source, the rest per record.
+/// Merge the selected records: time bounds by binary search per source, the rest per record
+/// (a query first rules out whole sources it cannot match).
 pub fn build(
     incident: &Incident,
     wanted: &[String],
@@ -173,12 +185,13 @@ pub fn build(
     until: Option<Micros>,
     severity: Option<Severity>,
     grep: Option<&Regex>,
+    query: Option<&Query>,
 ) -> Timeline {
     let sources = &incident.sources;
     let ranges: Vec<_> = sources
         .iter()
         .map(|s| {
-            if !source_selected(s, wanted) {
+            if !source_selected(s, wanted) || query.is_some_and(|q| !q.source_may_match(s)) {
                 return 0..0;
             }
             let lo = since.map_or(0, |t| s.seek(t));
@@ -189,6 +202,7 @@ pub fn build(
     Timeline::build(sources, &ranges, |i, row| {
         let s = &sources[i];
         severity.is_none_or(|floor| s.sev[row] <= floor)
+            && query.is_none_or(|q| q.matches(incident, i, row))
             && grep.is_none_or(|re| re.is_match(&s.text(row)))
     })
 }

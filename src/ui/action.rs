@@ -59,6 +59,23 @@ pub enum Action {
     Note,
     /// Checklist: choose another runbook (fuzzy).
     PickRunbook,
+    /// The command palette: actions, panes, units, files, findings, runbooks, searches.
+    Palette,
+    /// The palette on places only: units, files, findings (Ctrl-P).
+    Jump,
+    /// Keep only lines matching a regex (typed), in every pane.
+    FilterIn,
+    /// Drop lines matching a regex (typed), in every pane.
+    FilterOut,
+    /// Severity floor: none, warn and worse, error and worse.
+    SeverityFloor,
+    /// Time window: from the cursor on, or up to the cursor.
+    SinceCursor,
+    UntilCursor,
+    /// Remove the last filter; remove them all; switch filter N off or on.
+    RemoveFilter,
+    ClearFilters,
+    ToggleFilter(u8),
     /// Learn mode: mark the selected record as evidence (again: unmark).
     Mark,
     /// Learn mode: open or close the lesson panel.
@@ -293,6 +310,60 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('o')],
         action: Action::PickRunbook,
         help: "checklist: open another runbook",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char(':')],
+        action: Action::Palette,
+        help: "command palette (fuzzy): actions, panes, units, files, findings, runbooks",
+        footer: true,
+    },
+    Binding {
+        codes: &[KeyCode::Char('J')],
+        action: Action::Jump,
+        help: "jump to a unit, file or finding (also Ctrl-P)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('F')],
+        action: Action::FilterIn,
+        help: "filter: keep lines matching a regex (every pane)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('!')],
+        action: Action::FilterOut,
+        help: "filter: drop lines matching a regex",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('v')],
+        action: Action::SeverityFloor,
+        help: "filter: severity floor (warn+, error+, off)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('(')],
+        action: Action::SinceCursor,
+        help: "filter: from the cursor on",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char(')')],
+        action: Action::UntilCursor,
+        help: "filter: up to the cursor",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('u')],
+        action: Action::RemoveFilter,
+        help: "filter: remove the last (Alt-N switches filter N off/on)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('U')],
+        action: Action::ClearFilters,
+        help: "filter: remove them all",
         footer: false,
     },
     Binding {

@@ -61,6 +61,15 @@ pub struct ListPane {
 
 impl ListPane {
     pub(crate) fn new(kind: ListKind, incident: &Incident) -> ListPane {
+        ListPane::filtered(kind, incident, None)
+    }
+
+    /// The pane with only the records `masks` keeps (per source, per row).
+    pub(crate) fn filtered(
+        kind: ListKind,
+        incident: &Incident,
+        masks: Option<&[Vec<bool>]>,
+    ) -> ListPane {
         let ranges: Vec<_> = incident
             .sources
             .iter()
@@ -72,7 +81,14 @@ impl ListPane {
                 }
             })
             .collect();
-        let records = Timeline::build(&incident.sources, &ranges, |_, _| true);
+        let records = Timeline::build(&incident.sources, &ranges, |s, r| {
+            masks.is_none_or(|m| m[s].get(r).copied().unwrap_or(true))
+        });
+        ListPane::of(kind, records, incident)
+    }
+
+    /// The pane of `kind` over `records` (already in time order).
+    pub(crate) fn of(kind: ListKind, records: Timeline, incident: &Incident) -> ListPane {
         let mut errors_before = Vec::with_capacity(records.len() + 1);
         let mut n = 0u32;
         errors_before.push(0);
@@ -82,7 +98,11 @@ impl ListPane {
             }
             errors_before.push(n);
         }
-        let files = ranges.iter().filter(|r| !r.is_empty()).count();
+        let files = incident
+            .sources
+            .iter()
+            .filter(|s| kind.holds(s.format) && s.timed_len() > 0)
+            .count();
         ListPane {
             kind,
             records,
@@ -218,8 +238,18 @@ pub struct App {
     pub playing: bool,
     /// Replay speed, a multiple of real time.
     pub speed: u32,
-    /// The search being typed after `/`, while the prompt is open.
+    /// The search being typed after `/` (or a filter after `F`, `!`), while the prompt is open.
     pub prompt: Option<String>,
+    pub prompt_kind: PromptKind,
+    /// Filters over every pane.
+    pub filters: crate::ui::filter::Filters,
+    /// Every timed record merged, unfiltered: what filters select from (built on the first
+    /// filter, dropped when live data arrives).
+    pub base: Option<Timeline>,
+    /// The command palette, while open.
+    pub palette: Option<crate::ui::palette::Palette>,
+    /// Searches made, oldest first (the palette offers them again).
+    pub recent: Vec<String>,
     /// Units and listening sockets over time, built once from the snapshots and the journal.
     pub units: Units,
     pub sockets: Sockets,
@@ -239,6 +269,15 @@ pub struct App {
 pub struct Coloured {
     pub key: (usize, usize),
     pub lines: Option<Vec<ratatui::text::Line<'static>>>,
+}
+
+/// What the prompt is typed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PromptKind {
+    #[default]
+    Search,
+    FilterIn,
+    FilterOut,
 }
 
 /// What the background run hands over: the analysis, and where this bundle's checklist
@@ -365,6 +404,11 @@ impl App {
             playing: false,
             speed: 60,
             prompt: None,
+            prompt_kind: PromptKind::Search,
+            filters: Default::default(),
+            palette: None,
+            base: None,
+            recent: Vec::new(),
             search: None,
             status: None,
         };
@@ -450,6 +494,38 @@ impl App {
             .entries
             .get(p.selected)
             .map(|e| (e.source as usize, e.row as usize))
+    }
+
+    /// Build every pane again with the filters in force, keeping the cursor where it was.
+    pub fn apply_filters(&mut self) {
+        let masks = self.filters.masks(&self.incident);
+        let kinds: Vec<ListKind> = self.lists.iter().map(|p| p.kind).collect();
+        // The merge is done once; each pane selects from it what passes and is of its kind.
+        let base = self
+            .base
+            .get_or_insert_with(|| Timeline::all(&self.incident.sources));
+        let incident = &self.incident;
+        let all = base.select(|s, r| masks.as_ref().is_none_or(|m| m[s][r]));
+        self.lists = kinds
+            .iter()
+            .map(|k| {
+                let records = if *k == ListKind::Timeline {
+                    all.select(|_, _| true)
+                } else {
+                    all.select(|s, _| k.holds(incident.sources[s].format))
+                };
+                ListPane::of(*k, records, incident)
+            })
+            .collect();
+        let t = self.cursor;
+        for p in &mut self.lists {
+            p.selected = p.nearest(t);
+        }
+        self.cursor = t;
+        self.errors = self.count_errors();
+        // The footer lists the filters and what passes.
+        self.status = None;
+        self.dirty = true;
     }
 
     /// Focus the timeline and select record (source, row) there, aligning every pane, as a
@@ -607,7 +683,58 @@ impl App {
             }
             Action::Search => {
                 self.prompt = Some(String::new());
+                self.prompt_kind = PromptKind::Search;
                 self.dirty = true;
+            }
+            Action::FilterIn | Action::FilterOut => {
+                self.prompt = Some(String::new());
+                self.prompt_kind = if action == Action::FilterIn {
+                    PromptKind::FilterIn
+                } else {
+                    PromptKind::FilterOut
+                };
+                self.dirty = true;
+            }
+            Action::SeverityFloor => {
+                use crate::ui::filter::Rule;
+                let now = self.filters.list.iter().find_map(|f| match f.rule {
+                    Rule::Floor(s) if f.on => Some(s),
+                    _ => None,
+                });
+                // none -> warn -> error -> none
+                match now {
+                    None => self.filters.add(Rule::Floor(Severity::Warn)),
+                    Some(Severity::Warn) => self.filters.add(Rule::Floor(Severity::Error)),
+                    Some(_) => self
+                        .filters
+                        .list
+                        .retain(|f| !matches!(f.rule, Rule::Floor(_))),
+                }
+                self.apply_filters();
+            }
+            Action::SinceCursor => {
+                self.filters
+                    .add(crate::ui::filter::Rule::Since(self.cursor));
+                self.apply_filters();
+            }
+            Action::UntilCursor => {
+                self.filters
+                    .add(crate::ui::filter::Rule::Until(self.cursor));
+                self.apply_filters();
+            }
+            Action::RemoveFilter => {
+                self.filters.list.pop();
+                self.apply_filters();
+            }
+            Action::ClearFilters => {
+                self.filters.list.clear();
+                self.apply_filters();
+            }
+            Action::ToggleFilter(n) => {
+                if let Some(f) = self.filters.list.get_mut(usize::from(n).saturating_sub(1)) {
+                    f.on = !f.on;
+                    self.apply_filters();
+                }
             }
             Action::SearchNext => self.find(true),
             Action::SearchPrev => self.find(false),
@@ -665,6 +792,13 @@ impl App {
             | Action::RunCommand
             | Action::Note
             | Action::PickRunbook => {}
+            Action::Palette | Action::Jump => {
+                self.palette = Some(crate::ui::palette::Palette {
+                    places: action == Action::Jump,
+                    ..Default::default()
+                });
+                self.dirty = true;
+            }
             Action::Glossary => {
                 self.glossary_open = true;
                 self.dirty = true;
@@ -822,6 +956,7 @@ impl App {
 
     pub fn prompt_cancel(&mut self) {
         self.prompt = None;
+        self.prompt_kind = PromptKind::Search;
         self.dirty = true;
     }
 
@@ -832,6 +967,38 @@ impl App {
             return;
         };
         self.dirty = true;
+        if self.prompt_kind != PromptKind::Search {
+            let kind = std::mem::take(&mut self.prompt_kind);
+            if text.is_empty() {
+                return;
+            }
+            if crate::analysis::query::Query::looks_like_query(&text) {
+                match crate::analysis::query::Query::parse(&text) {
+                    Ok(query) => {
+                        self.filters.add(crate::ui::filter::Rule::Where {
+                            query,
+                            text,
+                            keep: kind == PromptKind::FilterIn,
+                        });
+                        self.apply_filters();
+                    }
+                    Err(e) => self.status = Some(format!("bad query: {e}")),
+                }
+                return;
+            }
+            match crate::ui::filter::compile(&text) {
+                Ok(re) => {
+                    self.filters.add(if kind == PromptKind::FilterIn {
+                        crate::ui::filter::Rule::In(re)
+                    } else {
+                        crate::ui::filter::Rule::Out(re)
+                    });
+                    self.apply_filters();
+                }
+                Err(e) => self.status = Some(e),
+            }
+            return;
+        }
         if text.is_empty() {
             self.search = None;
             self.status = None;
@@ -844,6 +1011,8 @@ impl App {
         };
         match regex::Regex::new(&smart) {
             Ok(re) => {
+                self.recent.retain(|r| *r != text);
+                self.recent.push(text.clone());
                 self.search = Some(re);
                 self.find(true);
             }

@@ -125,6 +125,15 @@ pub const NAMES: &[(&str, Action)] = &[
     ("run_command", Action::RunCommand),
     ("note", Action::Note),
     ("pick_runbook", Action::PickRunbook),
+    ("palette", Action::Palette),
+    ("jump", Action::Jump),
+    ("filter_in", Action::FilterIn),
+    ("filter_out", Action::FilterOut),
+    ("severity_floor", Action::SeverityFloor),
+    ("since_cursor", Action::SinceCursor),
+    ("until_cursor", Action::UntilCursor),
+    ("remove_filter", Action::RemoveFilter),
+    ("clear_filters", Action::ClearFilters),
     ("mark", Action::Mark),
     ("lesson", Action::Lesson),
     ("hint", Action::Hint),
@@ -212,6 +221,10 @@ impl Keymap {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('c') if ctrl => return Some(Action::Quit),
+            KeyCode::Char('p') if ctrl => return Some(Action::Jump),
+            KeyCode::Char(d @ '1'..='9') if key.modifiers.contains(KeyModifiers::ALT) => {
+                return Some(Action::ToggleFilter(d as u8 - b'0'));
+            }
             KeyCode::Char(d @ '1'..='9') if !ctrl => return Some(Action::Focus(d as u8 - b'0')),
             _ => {}
         }

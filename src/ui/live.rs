@@ -169,6 +169,7 @@ impl App {
             }
         }
         live.changed = true;
+        self.base = None;
         if state_changed {
             self.units = crate::analysis::state::Units::build(&self.incident);
             self.sockets = crate::analysis::state::Sockets::build(&self.incident);
@@ -190,6 +191,18 @@ impl App {
             let n = self.visible_len(self.focus);
             n == 0 || self.lists[self.focus].selected + 1 >= n
         };
+        // With filters on, the panes are built again through them.
+        if self.filters.active() {
+            let cursor = self.cursor;
+            self.apply_filters();
+            if following {
+                let last = self.visible_len(self.focus).saturating_sub(1);
+                self.select_index(self.focus, last);
+            } else {
+                self.goto_time(cursor);
+            }
+            return;
+        }
         let focus_kind = self.lists[self.focus].kind;
         let kinds: Vec<ListKind> = ListKind::ALL
             .iter()

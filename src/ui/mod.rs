@@ -3,11 +3,13 @@
 
 pub mod action;
 pub mod app;
+pub mod filter;
 pub mod highlight;
 pub mod keymap;
 pub mod lesson;
 pub mod live;
 pub mod menu;
+pub mod palette;
 pub mod panes;
 pub mod runner;
 pub mod screenshots;
@@ -134,13 +136,29 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             theme.title(true),
         )]),
         (Some(p), _) => Line::from(vec![
-            Span::styled(" search: /", theme.title(true)),
+            Span::styled(
+                match app.prompt_kind {
+                    app::PromptKind::Search => " search: /",
+                    app::PromptKind::FilterIn => " keep (regex, or a query like status>=500): ",
+                    app::PromptKind::FilterOut => " drop (regex or query): ",
+                },
+                theme.title(true),
+            ),
             Span::raw(crate::text::sanitize(p).into_owned()),
             Span::styled("▏ Enter search, Esc cancel", theme.muted()),
         ]),
         (None, Some(s)) => Line::from(vec![
             Span::styled(format!(" {} ", crate::text::sanitize(s)), theme.title(true)),
             Span::styled("n/N next/previous match ", theme.muted()),
+        ]),
+        (None, None) if !app.filters.list.is_empty() => Line::from(vec![
+            Span::styled(" filters ", theme.title(true)),
+            Span::raw(format!(
+                " {} → {} pass ",
+                crate::text::sanitize(&app.filters.label()),
+                app.lists[0].records.len()
+            )),
+            Span::styled("Alt-N on/off · u remove last · U clear", theme.muted()),
         ]),
         (None, None) => footer(app, theme),
     };
@@ -170,6 +188,9 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     }
     if app.glossary_open {
         panes::lesson::draw_glossary(f, area, theme);
+    }
+    if app.palette.is_some() {
+        panes::palette::draw(f, area, app, theme);
     }
     if app.sources_open {
         panes::sources::draw(f, area, app, theme);

@@ -305,6 +305,11 @@ impl Theme {
         }
     }
 
+    /// A search match inside a line: reversed, so it shows in every theme and without colour.
+    pub fn match_style(&self) -> Style {
+        Style::default().add_modifier(ratatui::style::Modifier::REVERSED)
+    }
+
     pub fn muted(&self) -> Style {
         self.fg(self.muted)
     }

@@ -151,7 +151,7 @@ impl App {
         self.open_walk(saved.or(self.checklist.chosen).unwrap_or(0), false);
     }
 
-    fn open_walk(&mut self, walk: usize, remember: bool) {
+    pub(crate) fn open_walk(&mut self, walk: usize, remember: bool) {
         self.walk.walk = walk;
         // Start at the first step that failed, else the first.
         self.walk.step = self
@@ -386,6 +386,7 @@ impl App {
     /// Whether keys go to a text being typed (search, note, picker) or to a run's prompt.
     pub fn typing(&self) -> bool {
         self.prompt.is_some()
+            || self.palette.is_some()
             || self.walk.note.is_some()
             || self.walk.picker.is_some()
             || self.walk.run.is_some()
@@ -396,6 +397,10 @@ impl App {
     pub fn text_key(&mut self, code: crossterm::event::KeyCode) {
         use crossterm::event::KeyCode;
         self.dirty = true;
+        if self.palette.is_some() {
+            self.palette_key(code);
+            return;
+        }
         if self.prompt.is_some() {
             match code {
                 KeyCode::Enter => self.prompt_submit(),

@@ -276,7 +276,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -
             width,
             theme,
         );
-        let mut spans = spans;
+        let mut spans = match &app.search {
+            Some(re) => mark_matches(spans, re, theme.match_style()),
+            None => spans,
+        };
         // Evidence of the chosen finding: the time is shown in reverse video.
         if app.evidence.contains(&(e.source as usize, e.row as usize))
             && let Some(first) = spans.first_mut()
@@ -300,4 +303,37 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, index: usize, theme: &Theme) -
     hit.first_index = first;
     f.render_widget(Paragraph::new(lines).style(Style::default()), inner);
     hit
+}
+
+/// The search's matches in a row's text (not its time column) in the match style.
+pub fn mark_matches(
+    spans: Vec<Span<'static>>,
+    re: &regex::Regex,
+    style: Style,
+) -> Vec<Span<'static>> {
+    let mut out = Vec::with_capacity(spans.len());
+    for (i, span) in spans.into_iter().enumerate() {
+        let text = span.content.as_ref();
+        if i == 0 || !re.is_match(text) {
+            out.push(span);
+            continue;
+        }
+        let mut at = 0;
+        for m in re.find_iter(text) {
+            if m.start() > at {
+                out.push(Span::styled(text[at..m.start()].to_string(), span.style));
+            }
+            if m.end() > m.start() {
+                out.push(Span::styled(
+                    text[m.start()..m.end()].to_string(),
+                    span.style.patch(style),
+                ));
+            }
+            at = m.end();
+        }
+        if at < text.len() {
+            out.push(Span::styled(text[at..].to_string(), span.style));
+        }
+    }
+    out
 }
