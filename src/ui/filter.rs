@@ -7,6 +7,14 @@ use crate::model::Incident;
 use crate::model::severity::Severity;
 use crate::model::time::{Micros, UNTIMED};
 
+/// A pattern as the user typed it (without the case flags smart case added).
+fn shown(pattern: &str) -> &str {
+    pattern
+        .strip_prefix("(?i-u)")
+        .or_else(|| pattern.strip_prefix("(?i)"))
+        .unwrap_or(pattern)
+}
+
 /// One condition.
 #[derive(Debug, Clone)]
 pub enum Rule {
@@ -34,8 +42,8 @@ impl Filter {
     /// As the footer shows it.
     pub fn label(&self) -> String {
         match &self.rule {
-            Rule::In(r) => format!("+/{}/", r.as_str().trim_start_matches("(?i)")),
-            Rule::Out(r) => format!("-/{}/", r.as_str().trim_start_matches("(?i)")),
+            Rule::In(r) => format!("+/{}/", shown(r.as_str())),
+            Rule::Out(r) => format!("-/{}/", shown(r.as_str())),
             Rule::Floor(s) => format!("{}+", s.as_str()),
             Rule::Since(t) => format!("since {}", crate::ui::panes::list::clock(*t)),
             Rule::Until(t) => format!("until {}", crate::ui::panes::list::clock(*t)),
@@ -65,10 +73,14 @@ pub struct Filters {
     pub list: Vec<Filter>,
 }
 
-/// A regex as typed: smart case (no capital letter: case ignored).
+/// A regex as typed: smart case (no capital letter: case ignored). An ASCII pattern folds
+/// ASCII case only, which keeps the regex's literal prefilter fast (Unicode folding turns an
+/// `s` or a `k` into several literals to look for).
 pub fn compile(text: &str) -> Result<regex::bytes::Regex, String> {
     let smart = if text.chars().any(char::is_uppercase) {
         text.to_string()
+    } else if text.is_ascii() {
+        format!("(?i-u){text}")
     } else {
         format!("(?i){text}")
     };
