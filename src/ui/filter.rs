@@ -167,50 +167,41 @@ impl Filters {
 }
 
 /// Which records of `s` the regex matches. The file's bytes are searched in one pass per
-/// core (the regex's literal prefilter runs at memory speed), each match credited to the
+/// core (the regex's literal prefilter runs near memory speed), each match credited to the
 /// record it starts in; a match running past its record, or a pattern with anchors, is
-/// checked record by record.
+/// checked record by record. A smart-case pattern (no capital letter) is searched for as
+/// typed in a lower-cased copy of the bytes, a window at a time: the same answer as folding
+/// case in the regex, and several times faster than looking for every case variant.
 fn rows_matching(s: &crate::model::source::Source, re: &regex::bytes::Regex) -> Vec<bool> {
+    rows_matching_in(s, re, WINDOW)
+}
+
+fn rows_matching_in(
+    s: &crate::model::source::Source,
+    re: &regex::bytes::Regex,
+    window: u64,
+) -> Vec<bool> {
     let n = s.len();
     let anchored = re.as_str().contains('^') || re.as_str().contains('$');
     if anchored || n == 0 {
         return (0..n).map(|r| re.is_match(s.raw(r))).collect();
     }
+    // Lower-cased bytes, searched case-sensitively, when the pattern folds ASCII case only
+    // (it then has no capital letter of its own, so it is unchanged by lower-casing).
+    let folded = re
+        .as_str()
+        .strip_prefix("(?i-u)")
+        .and_then(|p| regex::bytes::Regex::new(&format!("(?-u){p}")).ok());
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
         .min(n);
     let per = n.div_ceil(threads);
-    let data: &[u8] = &s.data;
     std::thread::scope(|scope| {
         let parts: Vec<_> = (0..n)
             .step_by(per)
             .map(|first| {
-                scope.spawn(move || {
-                    let last = (first + per).min(n);
-                    let from = s.starts[first] as usize;
-                    let to = s.starts.get(last).map_or(data.len(), |x| *x as usize);
-                    let mut hits = vec![false; last - first];
-                    let mut at = from;
-                    while at < to {
-                        let Some(m) = re.find_at(&data[..to], at) else {
-                            break;
-                        };
-                        let off = m.start() as u64;
-                        let row = s.starts[first..last].partition_point(|x| *x <= off) + first - 1;
-                        let row_end = s.starts.get(row + 1).map_or(data.len(), |x| *x as usize);
-                        // Inside the record's own bytes (not its line break): decided; else
-                        // the record alone is asked.
-                        let text_end = s.starts[row] as usize + s.raw(row).len();
-                        if m.end() <= text_end {
-                            hits[row - first] = true;
-                        } else {
-                            hits[row - first] |= re.is_match(s.raw(row));
-                        }
-                        // Go on from the next record: this one is decided.
-                        at = row_end.max(m.start() + 1);
-                    }
-                    hits
-                })
+                let folded = folded.as_ref();
+                scope.spawn(move || scan(s, re, folded, first, (first + per).min(n), window))
             })
             .collect();
         parts
@@ -218,6 +209,69 @@ fn rows_matching(s: &crate::model::source::Source, re: &regex::bytes::Regex) -> 
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     })
+}
+
+/// Bytes lower-cased at a time when searching a folded pattern.
+const WINDOW: u64 = 4 << 20;
+
+/// Rows `first..last` of `s`: which the regex matches (see [`rows_matching`]).
+fn scan(
+    s: &crate::model::source::Source,
+    re: &regex::bytes::Regex,
+    folded: Option<&regex::bytes::Regex>,
+    first: usize,
+    last: usize,
+    window: u64,
+) -> Vec<bool> {
+    let data: &[u8] = &s.data;
+    let mut hits = vec![false; last - first];
+    let mut buf: Vec<u8> = Vec::new();
+    let mut w_first = first;
+    while w_first < last {
+        // A window of whole records: the whole range, or about WINDOW bytes when lower-casing.
+        let w_from = s.starts[w_first];
+        let w_last = match folded {
+            None => last,
+            Some(_) => (w_first
+                + 1
+                + s.starts[w_first + 1..last].partition_point(|x| *x < w_from + window))
+            .min(last),
+        };
+        let w_to = s.starts.get(w_last).map_or(data.len(), |x| *x as usize);
+        let (hay, pattern, base) = match folded {
+            Some(f) => {
+                buf.clear();
+                buf.extend(
+                    data[w_from as usize..w_to]
+                        .iter()
+                        .map(u8::to_ascii_lowercase),
+                );
+                (&buf[..], f, w_from as usize)
+            }
+            None => (&data[..w_to], re, 0),
+        };
+        let mut at = w_from as usize - base;
+        while at < hay.len() {
+            let Some(m) = pattern.find_at(hay, at) else {
+                break;
+            };
+            let off = (m.start() + base) as u64;
+            let row = s.starts[w_first..w_last].partition_point(|x| *x <= off) + w_first - 1;
+            let row_end = s.starts.get(row + 1).map_or(data.len(), |x| *x as usize);
+            // Inside the record's own bytes (not its line break): decided; else the record
+            // alone is asked.
+            let text_end = s.starts[row] as usize + s.raw(row).len();
+            if m.end() + base <= text_end {
+                hits[row - first] = true;
+            } else {
+                hits[row - first] |= re.is_match(s.raw(row));
+            }
+            // Go on from the next record: this one is decided.
+            at = (row_end - base).max(m.start() + 1);
+        }
+        w_first = w_last;
+    }
+    hits
 }
 
 #[cfg(test)]
@@ -285,6 +339,8 @@ mod tests {
             let inc = crate::ingest::load(&[p], &Default::default()).unwrap();
             for pattern in [
                 "connect",
+                "get /",
+                "error",
                 r"\s",
                 "GET /",
                 "502",
@@ -297,6 +353,11 @@ mod tests {
                 for s in &inc.sources {
                     let each: Vec<bool> = (0..s.len()).map(|r| re.is_match(s.raw(r))).collect();
                     assert_eq!(rows_matching(s, &re), each, "{name} {} /{pattern}/", s.file);
+                    // Small windows: records on every window edge.
+                    for w in [1, 100, 4096] {
+                        let got = rows_matching_in(s, &re, w);
+                        assert_eq!(got, each, "{name} {} /{pattern}/ {w}", s.file);
+                    }
                 }
             }
         }
