@@ -698,6 +698,14 @@ fn the_palette_finds_places_and_actions_fuzzily() {
     assert!(f.contains("0 of"), "{f}");
     a.text_key(KeyCode::Esc);
     assert!(a.palette.is_none());
+    // A lesson: this console closes and the lesson opens after it.
+    a.update(Action::Palette);
+    for c in "lesson import-time".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    assert!(a.quit);
+    assert_eq!(a.next_lesson.as_deref(), Some("i2-import-time-setting"));
 }
 
 #[test]

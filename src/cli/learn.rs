@@ -77,7 +77,12 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
             }
         }
     };
-    let lesson = find(&id).map_err(Failure)?;
+    start(&id, args.theme.as_deref())
+}
+
+/// Open lesson `id` in the console.
+pub fn start(id: &str, theme: Option<&str>) -> Result<(), Failure> {
+    let lesson = find(id).map_err(Failure)?;
     let incident = load(&lesson).map_err(Failure)?;
     let options = Options {
         runbooks: crate::config::dir().map(|d| d.join("runbooks")),
@@ -86,5 +91,5 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
     };
     let mut app = App::with(incident, &options);
     app.lesson = Some(LessonView::new(Attempt::new(lesson), state_dir()));
-    super::run_console(app, args.theme.as_deref())
+    super::run_console(app, theme)
 }

@@ -265,8 +265,10 @@ pub(crate) fn run_console(
         ));
     }
     app.keymap = keymap;
-    crate::ui::tui::run(app, &theme)?;
-    Ok(())
+    match crate::ui::tui::run(app, &theme)? {
+        Some(lesson) => learn::start(&lesson, None),
+        None => Ok(()),
+    }
 }
 
 pub fn main() -> ExitCode {

@@ -246,6 +246,8 @@ pub struct App {
     /// Every timed record merged, unfiltered: what filters select from (built on the first
     /// filter, dropped when live data arrives).
     pub base: Option<Timeline>,
+    /// A lesson chosen in the palette, opened when this console closes.
+    pub next_lesson: Option<String>,
     /// The command palette, while open.
     pub palette: Option<crate::ui::palette::Palette>,
     /// Searches made, oldest first (the palette offers them again).
@@ -407,6 +409,7 @@ impl App {
             prompt_kind: PromptKind::Search,
             filters: Default::default(),
             palette: None,
+            next_lesson: None,
             base: None,
             recent: Vec::new(),
             search: None,

@@ -1,6 +1,6 @@
-//! The command palette (`:`): one fuzzy list over what can be done or gone to: actions, panes,
-//! units, files, findings, runbooks and recent searches. `Ctrl-P` opens it on the places only
-//! (units, files, findings). Matched characters are shown.
+//! The command palette (`:`): one fuzzy list over what can be done or gone to: actions,
+//! panes, units, files, findings, runbooks, lessons and recent searches. `Ctrl-P` opens it on
+//! the places only (units, files, findings). Matched characters are shown.
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
@@ -20,6 +20,8 @@ pub enum Target {
     /// A walk of the checklist.
     Runbook(usize),
     Search(String),
+    /// A lesson of `sitrep learn`: this console closes and the lesson opens.
+    Lesson(String),
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +106,17 @@ pub fn entries(app: &App, places: bool) -> Vec<Entry> {
                 });
             }
         }
+        if app.lesson.is_none()
+            && let Ok(lessons) = crate::learn::all()
+        {
+            for l in lessons {
+                out.push(Entry {
+                    kind: "lesson",
+                    label: format!("{} — {} ({})", l.id, l.title, l.level.word()),
+                    target: Target::Lesson(l.id),
+                });
+            }
+        }
         for s in app.recent.iter().rev() {
             out.push(Entry {
                 kind: "search",
@@ -171,6 +184,10 @@ impl App {
                 self.walk.open = true;
                 self.findings_open = false;
                 self.open_walk(w, true);
+            }
+            Target::Lesson(id) => {
+                self.next_lesson = Some(id);
+                self.quit = true;
             }
             Target::Search(s) => {
                 self.prompt = Some(s);

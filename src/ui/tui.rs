@@ -81,8 +81,8 @@ fn watchdog(stop: Arc<AtomicBool>) {
 
 /// Run the console until the user quits, or SIGTERM/SIGHUP/SIGINT arrives (an ssh drop, a
 /// kill): either way the loop ends and the guard restores the terminal. Draws only after
-/// something changed.
-pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
+/// something changed. Returns the lesson to open next, when one was chosen.
+pub fn run(mut app: App, theme: &Theme) -> std::io::Result<Option<String>> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [SIGTERM, SIGHUP, SIGINT] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
@@ -147,5 +147,6 @@ pub fn run(mut app: App, theme: &Theme) -> std::io::Result<()> {
             _ => {}
         }
     }
-    Ok(())
+    // A lesson chosen in the palette opens once this console has closed.
+    Ok(app.next_lesson.take())
 }
