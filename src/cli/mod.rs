@@ -4,6 +4,7 @@ mod diagnose;
 mod explain;
 mod learn;
 mod live;
+mod report;
 mod runbook;
 mod sources;
 mod timeline;
@@ -46,13 +47,13 @@ pub enum OutFormat {
 
 /// Options every command that reads bundles takes.
 #[derive(Debug, clap::Args)]
-struct Input {
+pub struct Input {
     /// Bundles (directories, .tar.gz, .tgz) or log files.
     #[arg(required = true)]
-    paths: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
     /// Zone of logs that print none (nginx error.log, journalctl -o short), e.g. +02:00.
     #[arg(long)]
-    tz: Option<String>,
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +136,12 @@ enum Command {
         after_help = "Examples:\n  sitrep learn\n  sitrep learn i1-socket-mismatch\n  sitrep learn --list"
     )]
     Learn(learn::Args),
+    /// A Markdown incident report: summary, impact, hosts, findings with evidence, checklist,
+    /// the timeline around the start, notes, and how to see it again.
+    #[command(
+        after_help = "Examples:\n  sitrep report incident.tar.gz -o report.md\n  sitrep report web1.tar.gz app1.tar.gz app2/ > report.md"
+    )]
+    Report(report::Args),
     /// Check the settings file ($SITREP_CONFIG, else ~/.config/sitrep/config.toml) and say
     /// which file is in force.
     #[command(
@@ -307,6 +314,7 @@ pub fn main() -> ExitCode {
             theme.as_deref(),
         ),
         Command::Config => check_config(&mut out),
+        Command::Report(args) => report::run(&args, &mut out),
         Command::Learn(args) => learn::run(&args, &mut out),
         Command::Live(args) => live::run(&args),
         Command::Capture(args) => crate::capture::run(&args).map_err(Failure),

@@ -1,0 +1,89 @@
+//! `sitrep report`: the Markdown report of I-4 (golden), written atomically to `-o`, with the
+//! checklist notes of the bundle when there are some.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+
+fn bundle(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bundles")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn report(args: &[&str], state: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sitrep"))
+        .arg("report")
+        .args(args)
+        .env("XDG_STATE_HOME", state)
+        .env("XDG_CONFIG_HOME", state)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_report_of_i4_is_golden() {
+    let state = tempfile::tempdir().unwrap();
+    let b = bundle("i4-retry-storm");
+    let (ok, text) = report(&[&b], state.path());
+    assert!(ok);
+    // The paths in "see it again" depend on where the repository is.
+    let text = text.replace(&b, "tests/bundles/i4-retry-storm");
+    insta::assert_snapshot!("report-i4", text);
+    for part in [
+        "## Summary",
+        "## Hosts",
+        "## 5xx by minute",
+        "## Findings",
+        "## Checklist",
+        "## Timeline around the start",
+        "## See it again",
+    ] {
+        assert!(text.contains(part), "{part} missing");
+    }
+}
+
+#[test]
+fn written_to_a_file_with_the_notes_taken_in_the_console() {
+    let state = tempfile::tempdir().unwrap();
+    let b = bundle("i1-socket-mismatch");
+    // A note on a checklist step, as the console saves it for this bundle.
+    let incident = sitrep::ingest::load(&[b.clone().into()], &Default::default()).unwrap();
+    let store = sitrep::progress::Store::for_key(
+        &state.path().join("sitrep/checklists"),
+        &sitrep::progress::content_key(&incident),
+    );
+    let mut p = sitrep::progress::Progress::default();
+    p.set(
+        "bad-gateway-502",
+        "nginx-points-at-listener",
+        sitrep::progress::Mark {
+            done: true,
+            skipped: false,
+            note: "proxy_pass fixed at 11:52 by Dana".into(),
+        },
+    );
+    store.save(&p).unwrap();
+    let out = state.path().join("report.md");
+    let (ok, said) = report(&[&b, "-o", out.to_str().unwrap()], state.path());
+    assert!(ok);
+    assert!(said.starts_with("wrote "));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("## Notes"), "{text}");
+    assert!(text.contains("proxy_pass fixed at 11:52 by Dana"));
+    assert!(text.contains("upstream-socket-mismatch"));
+    // No temporary file is left beside it.
+    let left: Vec<_> = std::fs::read_dir(state.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(left.is_empty());
+}
