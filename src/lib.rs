@@ -16,5 +16,6 @@ pub mod learn;
 pub mod live;
 pub mod model;
 pub mod progress;
+pub mod report;
 pub mod text;
 pub mod ui;

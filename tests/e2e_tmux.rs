@@ -225,3 +225,35 @@ fn killing_the_terminal_ends_sitrep_instead_of_leaving_it_spinning() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn r_writes_the_incident_report_where_sitrep_was_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Server::new("report");
+    let bin = env!("CARGO_BIN_EXE_sitrep");
+    let cmd = format!(
+        "XDG_STATE_HOME={} {bin} demo; echo SITREP-EXIT=$?; sleep 30",
+        dir.path().display()
+    );
+    let cwd = dir.path().display().to_string();
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "s",
+        "-c",
+        &cwd,
+        "-x",
+        "160",
+        "-y",
+        "48",
+        &cmd,
+    ]);
+    tmux.wait_for("findings (f)");
+    tmux.run(&["send-keys", "-t", "s", "R"]);
+    tmux.wait_for("wrote sitrep-report-web1.md");
+    tmux.quit();
+    let text = std::fs::read_to_string(dir.path().join("sitrep-report-web1.md")).unwrap();
+    assert!(text.starts_with("# Incident report: web1"), "{text}");
+    assert!(text.contains("upstream-socket-mismatch"));
+}

@@ -84,6 +84,8 @@ pub enum Action {
     Hint,
     /// The glossary (`g` in learn mode, and from the explanation).
     Glossary,
+    /// Write the incident report (Markdown) to the current directory.
+    Report,
     /// The sources: what was read or followed, in which format and zone, and what could
     /// not be found or read.
     Sources,
@@ -388,6 +390,12 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('K')],
         action: Action::Glossary,
         help: "glossary (also g in a lesson or from an explanation)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('R')],
+        action: Action::Report,
+        help: "write the incident report (Markdown) here",
         footer: false,
     },
     Binding {

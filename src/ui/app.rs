@@ -499,6 +499,42 @@ impl App {
             .map(|e| (e.source as usize, e.row as usize))
     }
 
+    /// `R`: the incident report as `sitrep report` writes it, into the current directory.
+    fn write_report(&mut self) {
+        self.dirty = true;
+        if self.pending.is_some() {
+            self.status = Some("the findings are still being worked out; try again".into());
+            return;
+        }
+        let paths: Vec<String> = self
+            .incident
+            .hosts
+            .iter()
+            .map(|h| h.origin.clone())
+            .collect();
+        let notes = crate::report::notes(&self.incident);
+        let text = crate::report::render(
+            &self.incident,
+            &self.diagnosis,
+            &self.checklist,
+            &notes,
+            &paths,
+        );
+        let host = self
+            .incident
+            .hosts
+            .first()
+            .map_or("incident".to_string(), |h| h.name.replace(['/', ':'], "-"));
+        let path = std::path::PathBuf::from(format!("sitrep-report-{host}.md"));
+        let tmp = path.with_extension("md.partial");
+        self.status = Some(
+            match std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
+                Ok(()) => format!("wrote {}", path.display()),
+                Err(e) => format!("{}: cannot write the report ({e})", path.display()),
+            },
+        );
+    }
+
     /// Build every pane again with the filters in force, keeping the cursor where it was.
     pub fn apply_filters(&mut self) {
         let masks = self.filters.masks(&self.incident);
@@ -808,6 +844,7 @@ impl App {
             }
             // Lesson keys do nothing outside a lesson.
             Action::Mark | Action::Lesson | Action::Hint => {}
+            Action::Report => self.write_report(),
             Action::Sources => {
                 self.sources_open = true;
                 self.dirty = true;

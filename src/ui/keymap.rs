@@ -138,6 +138,7 @@ pub const NAMES: &[(&str, Action)] = &[
     ("lesson", Action::Lesson),
     ("hint", Action::Hint),
     ("glossary", Action::Glossary),
+    ("report", Action::Report),
     ("sources", Action::Sources),
     ("help", Action::Help),
     ("quit", Action::Quit),
