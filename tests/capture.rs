@@ -5,77 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+use common::{Running, binary, free_port, get};
 
-fn binary(names: &[&str], install: &str) -> String {
-    for n in names {
-        if Path::new(n).exists() {
-            return n.to_string();
-        }
-    }
-    panic!("not installed: `apt-get install {install}` (.ci/run does this)");
-}
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn sitrep() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sitrep"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(port: u16, path: &str, headers: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(mut s) => {
-                write!(
-                    s,
-                    "GET {path} HTTP/1.1\r\nHost: app.test\r\n{headers}Connection: close\r\n\r\n"
-                )
-                .unwrap();
-                let mut out = String::new();
-                s.read_to_string(&mut out).unwrap();
-                return out;
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("nothing accepts on {port}: {e}"),
-        }
-    }
-}
-
-/// A child process stopped (and reaped) when dropped.
-struct Running(Child, Option<Command>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let stopped = self
-            .1
-            .as_mut()
-            .is_some_and(|c| c.status().is_ok_and(|s| s.success()));
-        if !stopped {
-            // SIGTERM first: a gunicorn master stops its workers on it (SIGKILL would leave
-            // them listening until they notice, and the next test would see their socket).
-            let _ = Command::new("kill")
-                .arg(self.0.id().to_string())
-                .stderr(Stdio::null())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = self.0.kill();
-        }
-        let _ = self.0.wait();
-    }
 }
 
 /// The text of one bundle entry (`.gz` entries decompressed).

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+use common::wait_until;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -17,22 +20,6 @@ fn tmux(args: &[&str]) -> String {
 
 fn wait_for(session: &str, needle: &str) -> String {
     wait_until(needle, || tmux(&["capture-pane", "-p", "-t", session]))
-}
-
-/// Capture the screen until it shows `needle` (20 s at most).
-fn wait_until(needle: &str, capture: impl Fn() -> String) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let screen = capture();
-        if screen.contains(needle) {
-            return screen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never saw {needle:?}; screen:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Start `sitrep demo` in a new tmux session of `w`x`h`; after it exits, the shell prints its

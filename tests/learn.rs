@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use sitrep::learn::lesson::Kind;
 use sitrep::learn::{Attempt, Scores, all, load};
 use sitrep::model::Incident;
@@ -194,18 +196,7 @@ fn tmux(socket: &str, args: &[&str]) -> String {
 }
 
 fn wait_screen(socket: &str, needle: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let screen = tmux(socket, &["capture-pane", "-p", "-t", "s"]);
-        if screen.contains(needle) {
-            return screen;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never saw {needle:?}:\n{screen}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    common::wait_until(needle, || tmux(socket, &["capture-pane", "-p", "-t", "s"]))
 }
 
 #[test]

@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+use common::{Running, free_port, get};
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sitrep::live::collect::{Plan, start};
@@ -155,60 +157,9 @@ fn pausing_freezes_the_view_and_going_on_catches_up() {
 
 // --- the console in tmux against a real nginx ---------------------------------------------
 
-fn nginx_binary() -> String {
-    for p in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(p).exists() {
-            return p.to_string();
-        }
-    }
-    panic!("nginx is not installed: `apt-get install nginx-light` (.ci/run does this)");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(port: u16, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(mut s) => {
-                write!(
-                    s,
-                    "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-                )
-                .unwrap();
-                let mut out = String::new();
-                let _ = s.read_to_string(&mut out);
-                return;
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("nginx does not answer on {port}: {e}"),
-        }
-    }
-}
-
-struct Nginx {
-    child: Child,
-    stop: Command,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        if !self.stop.status().is_ok_and(|s| s.success()) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
 /// nginx on loopback proxying to a port where nothing listens; returns (server, port, conf).
-fn nginx(root: &Path) -> (Nginx, u16, PathBuf) {
-    let bin = nginx_binary();
+fn nginx(root: &Path) -> (Running, u16, PathBuf) {
+    let bin = common::nginx();
     let (port, dead) = (free_port(), free_port());
     let conf = format!(
         "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log {r}/access.log;\n client_body_temp_path {r}/b; proxy_temp_path {r}/p; fastcgi_temp_path {r}/f; uwsgi_temp_path {r}/u; scgi_temp_path {r}/s;\n server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://127.0.0.1:{dead}; }} }}\n}}\n",
@@ -228,8 +179,8 @@ fn nginx(root: &Path) -> (Nginx, u16, PathBuf) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    get(port, "/warm-up");
-    (Nginx { child, stop }, port, path)
+    get(port, "/warm-up", "");
+    (Running(child, Some(stop)), port, path)
 }
 
 fn tmux(socket: &str, args: &[&str]) -> String {
@@ -243,15 +194,7 @@ fn tmux(socket: &str, args: &[&str]) -> String {
 }
 
 fn wait_screen(socket: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let screen = tmux(socket, &["capture-pane", "-p", "-t", "s"]);
-        if screen.contains(needle) {
-            return screen;
-        }
-        assert!(Instant::now() < deadline, "never saw {needle:?}:\n{screen}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until(needle, || tmux(socket, &["capture-pane", "-p", "-t", "s"]))
 }
 
 #[test]
@@ -284,7 +227,7 @@ fn sitrep_live_shows_real_nginx_requests_as_they_happen() {
         // The history: the warm-up request made before sitrep started.
         wait_screen(&socket, "/warm-up");
         for n in 0..3 {
-            get(port, &format!("/asked-live-{n}"));
+            get(port, &format!("/asked-live-{n}"), "");
         }
         let screen = wait_screen(&socket, "/asked-live-2");
         assert!(screen.contains("502"), "{screen}");

@@ -4,77 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+use common::{Running, binary, free_port};
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sitrep::analysis::rules::{Evidence, diagnose};
 use sitrep::ingest::{LoadOptions, load};
-
-fn binary(names: &[&str], install: &str) -> String {
-    for n in names {
-        if Path::new(n).exists() {
-            return n.to_string();
-        }
-    }
-    panic!("not installed: `apt-get install {install}` (.ci/run does this)");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(port: u16, path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(mut s) => {
-                write!(
-                    s,
-                    "GET {path} HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n"
-                )
-                .unwrap();
-                let mut out = String::new();
-                s.read_to_string(&mut out).unwrap();
-                return out;
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("nothing accepts on {port}: {e}"),
-        }
-    }
-}
-
-/// A child process stopped (and reaped) when dropped.
-struct Running(Child, Option<Command>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let stopped = self
-            .1
-            .as_mut()
-            .is_some_and(|c| c.status().is_ok_and(|s| s.success()));
-        if !stopped {
-            // SIGTERM first: a gunicorn master stops its workers on it (SIGKILL would leave
-            // them listening until they notice, and the next test would see their socket).
-            let _ = Command::new("kill")
-                .arg(self.0.id().to_string())
-                .stderr(Stdio::null())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = self.0.kill();
-        }
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
@@ -171,7 +108,7 @@ fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
         Some(stop),
     );
     for path in ["/", "/books/", "/"] {
-        assert!(get(port, path).contains("502 Bad Gateway"));
+        assert!(common::get(port, path, "").contains("502 Bad Gateway"));
     }
     // The sockets as `ss` sees them now: both listeners, gunicorn's and nginx's.
     let ss = Command::new("ss").args(["-Hltnpx"]).output().unwrap();

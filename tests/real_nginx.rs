@@ -4,11 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+use common::{Running, free_port};
+
+use std::process::{Command, Stdio};
 
 use sitrep::analysis::timeline::Timeline;
 use sitrep::ingest::{LoadOptions, load};
@@ -16,56 +15,9 @@ use sitrep::model::format_id::FormatId;
 use sitrep::model::severity::Severity;
 use sitrep::model::time::TzReason;
 
-fn nginx_binary() -> String {
-    for p in ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"] {
-        if Path::new(p).exists() {
-            return p.to_string();
-        }
-    }
-    panic!("nginx is not installed: `apt-get install nginx-light` (.ci/run does this)");
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
-}
-
-fn get(port: u16, path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(mut s) => {
-                write!(s, "GET {path} HTTP/1.1\r\nHost: app.test\r\nUser-Agent: sitrep-test\r\nConnection: close\r\n\r\n")
-                    .expect("send request");
-                let mut out = String::new();
-                s.read_to_string(&mut out).expect("read response");
-                return out;
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("nginx did not accept connections on {port}: {e}"),
-        }
-    }
-}
-
-/// The running server; stopped with `nginx -s stop` (master and workers) when dropped.
-struct Nginx {
-    child: Child,
-    stop: Command,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let stopped = self.stop.status().is_ok_and(|s| s.success());
-        if !stopped {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn logs_written_by_real_nginx_parse_and_line_up() {
-    let nginx = nginx_binary();
+    let nginx = common::nginx();
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     let bundle = root.join("bundle");
@@ -124,8 +76,8 @@ http {{
         .arg(&conf_path)
         .args(["-s", "stop"]);
     stop.stderr(Stdio::null());
-    let server = Nginx {
-        child: Command::new(&nginx)
+    let server = Running(
+        Command::new(&nginx)
             .arg("-p")
             .arg(root)
             .arg("-c")
@@ -135,11 +87,11 @@ http {{
             .stderr(Stdio::null())
             .spawn()
             .expect("start nginx"),
-        stop,
-    };
-    assert!(get(port, "/ok").contains("200 OK"));
-    assert!(get(port, "/app/dashboard").contains("502 Bad Gateway"));
-    assert!(get(port, "/ok").contains("200 OK"));
+        Some(stop),
+    );
+    assert!(common::get(port, "/ok", "").contains("200 OK"));
+    assert!(common::get(port, "/app/dashboard", "").contains("502 Bad Gateway"));
+    assert!(common::get(port, "/ok", "").contains("200 OK"));
     drop(server);
 
     let inc = load(std::slice::from_ref(&bundle), &LoadOptions::default()).expect("load bundle");

@@ -3,6 +3,7 @@
 pub mod append;
 pub mod bundle;
 pub mod demo;
+pub mod embedded;
 pub mod formats;
 pub mod level_guess;
 pub mod manifest;

@@ -1,9 +1,8 @@
 //! `sitrep learn`: incidents to solve in the real console. A lesson is a TOML file
-//! ([`lesson`]) over an embedded bundle ([`bundles`]); [`Attempt`] keeps what the learner did
-//! (marks, answers, hints) and scores it; [`Scores`] keeps the best results in the state
-//! directory.
+//! ([`lesson`]) over an embedded bundle ([`crate::ingest::embedded`]); [`Attempt`] keeps what
+//! the learner did (marks, answers, hints) and scores it; [`Scores`] keeps the best results in
+//! the state directory.
 
-pub mod bundles;
 pub mod glossary;
 pub mod lesson;
 
@@ -70,7 +69,7 @@ pub fn find(id: &str) -> Result<Lesson, String> {
 
 /// The lesson's bundle, loaded.
 pub fn load(lesson: &Lesson) -> Result<Incident, String> {
-    let files = bundles::bundle(&lesson.bundle).ok_or_else(|| {
+    let files = crate::ingest::embedded::bundle(&lesson.bundle).ok_or_else(|| {
         format!(
             "lesson {}: no embedded bundle {:?}",
             lesson.id, lesson.bundle
@@ -279,4 +278,57 @@ impl Scores {
 /// Where scores are kept: beside the checklist progress.
 pub fn state_dir() -> Option<PathBuf> {
     crate::progress::dir().and_then(|d| d.parent().map(|p| p.to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn root() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    }
+
+    #[test]
+    fn every_lesson_lints_clean_against_its_bundle() {
+        let dir = root().join("src/learn/lessons");
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        assert!(!paths.is_empty(), "no lesson in {}", dir.display());
+        let mut problems = Vec::new();
+        for p in &paths {
+            let text = std::fs::read_to_string(p).unwrap();
+            let lesson = match super::lesson::parse(&text) {
+                Ok(l) => l,
+                Err(e) => {
+                    problems.push(format!("{}: {e}", p.display()));
+                    continue;
+                }
+            };
+            let stem = p.file_stem().unwrap().to_string_lossy();
+            if lesson.id != stem {
+                problems.push(format!(
+                    "{}: id {:?} is not the file name",
+                    p.display(),
+                    lesson.id
+                ));
+            }
+            let Some(files) = crate::ingest::embedded::bundle(&lesson.bundle) else {
+                problems.push(format!(
+                    "{}: no embedded bundle {:?}",
+                    p.display(),
+                    lesson.bundle
+                ));
+                continue;
+            };
+            let incident = crate::ingest::load_files(files, &Default::default());
+            for l in super::lesson::lint(&lesson, &incident) {
+                problems.push(format!("{}: {l}", p.display()));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

@@ -1,6 +1,6 @@
-//! The bundles lessons are played on, embedded in the binary: the test bundles under
-//! `tests/bundles/NAME`, read as if from disk. The manifest is kept apart, as `sitrep demo`
-//! does ([`crate::ingest::demo`]); a test checks every file on disk is listed here.
+//! Bundles embedded in the binary (the demo, and the bundles lessons are played on): the test
+//! bundles under `tests/bundles/NAME`, read as if from disk; a test checks every file on disk
+//! is listed here.
 //!
 //! Generated from the directory listing of each bundle; regenerate it rather than edit the
 //! lists by hand when a bundle gains or loses a file.
@@ -450,7 +450,7 @@ fn embedded(name: &str) -> Option<&'static Embedded> {
 pub fn bundle(name: &str) -> Option<BundleFiles> {
     let e = embedded(name)?;
     Some(BundleFiles {
-        name: format!("lesson bundle {name}"),
+        name: format!("embedded bundle {name}"),
         manifest: Some(e.manifest.to_string()),
         entries: e
             .files
@@ -546,66 +546,5 @@ mod tests {
             assert_eq!(shape(&incident), shape(&from_disk), "{name}");
         }
         assert!(bundle("no-such-bundle").is_none());
-    }
-
-    #[test]
-    fn every_lesson_lints_clean_against_its_bundle() {
-        let dir = root().join("src/learn/lessons");
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        assert!(!paths.is_empty(), "no lesson in {}", dir.display());
-        let mut problems = Vec::new();
-        for p in &paths {
-            let text = std::fs::read_to_string(p).unwrap();
-            let lesson = match crate::learn::lesson::parse(&text) {
-                Ok(l) => l,
-                Err(e) => {
-                    problems.push(format!("{}: {e}", p.display()));
-                    continue;
-                }
-            };
-            let stem = p.file_stem().unwrap().to_string_lossy();
-            if lesson.id != stem {
-                problems.push(format!(
-                    "{}: id {:?} is not the file name",
-                    p.display(),
-                    lesson.id
-                ));
-            }
-            let Some(files) = bundle(&lesson.bundle) else {
-                problems.push(format!(
-                    "{}: no embedded bundle {:?}",
-                    p.display(),
-                    lesson.bundle
-                ));
-                continue;
-            };
-            let incident = crate::ingest::load_files(files, &Default::default());
-            for l in crate::learn::lesson::lint(&lesson, &incident) {
-                problems.push(format!("{}: {l}", p.display()));
-            }
-        }
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
-    }
-
-    #[test]
-    fn restart_loop_is_named_by_unit_failed() {
-        let incident =
-            crate::ingest::load_files(bundle("restart-loop").unwrap(), &Default::default());
-        let d = crate::analysis::rules::diagnose(&incident);
-        let f = d
-            .findings
-            .iter()
-            .find(|f| f.id == "unit-failed")
-            .unwrap_or_else(|| panic!("no unit-failed finding: {:#?}", d.findings));
-        assert!(
-            f.title.starts_with("orders.service is in a restart loop"),
-            "{}",
-            f.title
-        );
     }
 }

@@ -1,0 +1,100 @@
+//! What the tests that drive real programs share: finding an installed program, a free
+//! loopback port, an HTTP GET, a child stopped cleanly when dropped, and waiting for a screen.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The first of `names` that exists; else the test fails saying what to install.
+pub fn binary(names: &[&str], install: &str) -> String {
+    for n in names {
+        if Path::new(n).exists() {
+            return n.to_string();
+        }
+    }
+    panic!("not installed: `apt-get install {install}` (.ci/run does this)");
+}
+
+pub fn nginx() -> String {
+    binary(
+        &["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"],
+        "nginx-light",
+    )
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET path` on 127.0.0.1:`port` (waiting up to 10 s for the server), with extra header
+/// lines (each ending in `\r\n`); the whole response.
+pub fn get(port: u16, path: &str, headers: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(mut s) => {
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: app.test\r\nUser-Agent: sitrep-test\r\n{headers}Connection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                return out;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("nothing accepts on {port}: {e}"),
+        }
+    }
+}
+
+/// A child process stopped (and reaped) when dropped: with its stop command when it has one
+/// (`nginx -s stop`), else SIGTERM, then SIGKILL after 5 s. SIGTERM first matters for
+/// gunicorn: its master stops its workers on it, while SIGKILL would leave a worker listening
+/// and the next test would see its socket.
+pub struct Running(pub Child, pub Option<Command>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let stopped = self
+            .1
+            .as_mut()
+            .is_some_and(|c| c.status().is_ok_and(|s| s.success()));
+        if !stopped {
+            let _ = Command::new("kill")
+                .arg(self.0.id().to_string())
+                .stderr(Stdio::null())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Capture the screen until it shows `needle` (20 s at most).
+pub fn wait_until(needle: &str, capture: impl Fn() -> String) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = capture();
+        if screen.contains(needle) {
+            return screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {needle:?}; screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
