@@ -164,3 +164,38 @@ fn explain_names_the_parts_of_a_line_or_says_it_knows_nothing() {
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "nothing known about this line");
 }
+
+#[test]
+fn skew_moves_one_hosts_times_and_names_an_unknown_host() {
+    let b = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bundles/i4-retry-storm");
+    let first = |extra: &[&str]| {
+        let mut args = vec![
+            "timeline",
+            b,
+            "--grep",
+            "WORKER TIMEOUT",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = sitrep(&args);
+        assert_eq!(code, 0, "{err}");
+        let line = out.lines().next().unwrap().to_string();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        (v["ts"].as_str().unwrap().to_string(), err)
+    };
+    let (plain, _) = first(&[]);
+    assert_eq!(plain, "2023-06-20T08:02:06.031000Z");
+    // A clock 1.5 s ahead: its records move 1.5 s earlier, and the notes say so.
+    let (ahead, err) = first(&["--skew", "deploy1=+1.5s"]);
+    assert_eq!(ahead, "2023-06-20T08:02:04.531000Z");
+    assert!(err.contains("deploy1: clock 1.5 s ahead"), "{err}");
+    let (behind, _) = first(&["--skew", "deploy1=-250ms"]);
+    assert_eq!(behind, "2023-06-20T08:02:06.281000Z");
+    let (code, _, err) = sitrep(&["timeline", b, "--skew", "web9=+1s", "--count"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no host \"web9\"") && err.contains("deploy1"),
+        "{err}"
+    );
+}

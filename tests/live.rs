@@ -47,6 +47,7 @@ fn live_app(path: &Path) -> App {
         captured_at: None,
         cpus: None,
         parse_ctx: ctx.clone(),
+        skew: 0,
     });
     let mut app = App::new(incident);
     app.live = true;

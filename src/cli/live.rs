@@ -140,6 +140,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             .ok()
             .and_then(|n| u32::try_from(n.get()).ok()),
         parse_ctx: ctx.clone(),
+        skew: 0,
     });
     let mut problems = found.problems.clone();
     if found.logs.is_empty() {

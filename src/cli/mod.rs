@@ -54,6 +54,10 @@ pub struct Input {
     /// Zone of logs that print none (nginx error.log, journalctl -o short), e.g. +02:00.
     #[arg(long)]
     pub tz: Option<String>,
+    /// A host's clock ran ahead (or behind, with -) by this much: HOST=+1.5s. Taken off its
+    /// records' times so every host lines up on one timeline. Repeatable.
+    #[arg(long = "skew", value_name = "HOST=OFFSET")]
+    pub skew: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,7 +195,38 @@ fn load_input(input: &Input) -> Result<Incident, Failure> {
         tz,
         ..LoadOptions::default()
     };
-    Ok(load(&input.paths, &opts)?)
+    let mut incident = load(&input.paths, &opts)?;
+    for s in &input.skew {
+        let (host, offset) = s
+            .split_once('=')
+            .ok_or_else(|| Failure(format!("--skew {s:?}: give HOST=OFFSET, e.g. app2=+1.5s")))?;
+        let d = offset.trim();
+        let (sign, rest) = match d.strip_prefix('-') {
+            Some(r) => (-1, r),
+            None => (1, d.strip_prefix('+').unwrap_or(d)),
+        };
+        let micros = match rest.strip_suffix("ms") {
+            Some(ms) => ms.trim().parse::<f64>().ok().map(|v| (v * 1000.0) as i64),
+            None => crate::model::time::parse_duration(rest),
+        }
+        .ok_or_else(|| {
+            Failure(format!(
+                "--skew {s:?}: give the offset as a duration such as +1.5s or -250ms"
+            ))
+        })?;
+        if !incident.apply_skew(host, sign * micros) {
+            let hosts: Vec<&str> = incident.hosts.iter().map(|h| h.name.as_str()).collect();
+            return Err(Failure(format!(
+                "--skew {s:?}: no host {host:?} here; the hosts are {}",
+                hosts.join(", ")
+            )));
+        }
+        incident.notes.push(format!(
+            "{host}: clock {} s ahead taken off its times (--skew)",
+            sign as f64 * micros as f64 / 1e6
+        ));
+    }
+    Ok(incident)
 }
 
 /// Print the notes gathered while loading (refused entries, truncated files) to stderr.

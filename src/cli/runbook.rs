@@ -144,7 +144,11 @@ fn show(
     let incident = if paths.is_empty() {
         None
     } else {
-        Some(load_input(&Input { paths, tz })?)
+        Some(load_input(&Input {
+            paths,
+            tz,
+            skew: Vec::new(),
+        })?)
     };
     let empty = Incident::default();
     let lib = Library::load(user_dir().as_deref(), incident.as_ref().unwrap_or(&empty));

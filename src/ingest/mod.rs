@@ -178,6 +178,7 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
         captured_at: manifest.captured_at(),
         cpus: manifest.cpus,
         parse_ctx: ctx,
+        skew: 0,
     });
     incident.sources.extend(sources);
     incident.notes.extend(notes);

@@ -17,6 +17,25 @@ pub struct Host {
     pub cpus: Option<u32>,
     /// What the host's files were parsed with (year, `log_format`s from its `nginx -T`).
     pub parse_ctx: crate::ingest::formats::ParseCtx,
+    /// How far this host's clock was ahead (`--skew`), already taken off its records' times.
+    pub skew: time::Micros,
+}
+
+impl Incident {
+    /// Take `skew` off the times of `host`'s records: its clock ran that far ahead. The order
+    /// within each source is unchanged, so nothing else needs to be rebuilt.
+    pub fn apply_skew(&mut self, host: &str, skew: time::Micros) -> bool {
+        let Some(h) = self.hosts.iter_mut().find(|h| h.name == host) else {
+            return false;
+        };
+        h.skew += skew;
+        for s in self.sources.iter_mut().filter(|s| s.host == host) {
+            for t in s.ts.iter_mut().filter(|t| **t != time::UNTIMED) {
+                *t -= skew;
+            }
+        }
+        true
+    }
 }
 
 /// Everything loaded: hosts, their sources, and what went wrong on the way.

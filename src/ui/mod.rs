@@ -31,7 +31,18 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
 fn header(app: &App, theme: &Theme, width: u16) -> Line<'static> {
-    let hosts: Vec<&str> = app.incident.hosts.iter().map(|h| h.name.as_str()).collect();
+    let hosts: Vec<String> = app
+        .incident
+        .hosts
+        .iter()
+        .map(|h| {
+            if h.skew == 0 {
+                h.name.clone()
+            } else {
+                format!("{} (skew {:+} s)", h.name, h.skew as f64 / 1e6)
+            }
+        })
+        .collect();
     let mode = match app.playhead {
         Some(t) => format!(
             "replay {} {} UTC {}x",
