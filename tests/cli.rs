@@ -199,3 +199,24 @@ fn skew_moves_one_hosts_times_and_names_an_unknown_host() {
         "{err}"
     );
 }
+
+#[test]
+fn a_host_whose_clock_disagrees_is_pointed_out_with_the_fix() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hosts");
+    let (p, a1, a2) = (
+        format!("{root}/proxy1"),
+        format!("{root}/app1"),
+        format!("{root}/app2"),
+    );
+    let (code, _, err) = sitrep(&["sources", &p, &a1, &a2]);
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("app2: clock about +2.") && err.contains("--skew app2=+2."),
+        "{err}"
+    );
+    assert!(!err.contains("app1: clock"), "{err}");
+    // Given, it is applied and no longer pointed out.
+    let (_, _, err) = sitrep(&["sources", &p, &a1, &a2, "--skew", "app2=+2.3s"]);
+    assert!(err.contains("app2: clock 2.3 s ahead taken off"), "{err}");
+    assert!(!err.contains("clock about"), "{err}");
+}

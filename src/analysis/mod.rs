@@ -4,6 +4,7 @@ pub mod checklist;
 pub mod knowledge;
 pub mod query;
 pub mod rules;
+pub mod skew;
 pub mod state;
 pub mod timeline;
 

@@ -226,6 +226,20 @@ fn load_input(input: &Input) -> Result<Incident, Failure> {
             sign as f64 * micros as f64 / 1e6
         ));
     }
+    // Hosts whose clocks disagree with the proxy's, by the requests both logged.
+    for e in crate::analysis::skew::estimate(&incident) {
+        let given = input
+            .skew
+            .iter()
+            .any(|s| s.split('=').next() == Some(e.host.as_str()));
+        if !given && e.skew.abs() >= crate::model::time::MICROS_PER_SEC / 2 {
+            let secs = e.skew as f64 / 1e6;
+            incident.notes.push(format!(
+                "{}: clock about {secs:+.2} s ahead of {} ({} requests logged by both); --skew {}={secs:+.2}s lines them up",
+                e.host, e.reference, e.matched, e.host
+            ));
+        }
+    }
     Ok(incident)
 }
 
