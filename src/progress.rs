@@ -27,13 +27,30 @@ impl Mark {
     }
 }
 
-/// One incident's progress: the runbook last open and the marks, keyed `runbook/step`.
+/// A record marked as evidence (`m`), with the note written on it (`a`), if any. Named by file,
+/// line and time, so it is found again whatever order the sources load in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordNote {
+    pub file: String,
+    pub line: u32,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// The record's first line, as it was.
+    pub text: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// One incident's progress: the runbook last open, the checklist's marks keyed
+/// `runbook/step`, and the records marked as evidence with their notes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,
     #[serde(default)]
     pub marks: BTreeMap<String, Mark>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordNote>,
 }
 
 impl Progress {

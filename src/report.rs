@@ -26,15 +26,14 @@ fn minute(t: Micros) -> String {
     format!("{} {}", &s[..10], &s[11..16])
 }
 
-/// The checklist notes kept for this bundle (ticks and notes per step).
-pub fn notes(incident: &Incident) -> Vec<(String, crate::progress::Mark)> {
+/// What was written down in the console for this bundle: the checklist's ticks and notes,
+/// and the records marked as evidence with their notes.
+pub fn notes(incident: &Incident) -> crate::progress::Progress {
     let Some(dir) = crate::progress::dir() else {
-        return Vec::new();
+        return Default::default();
     };
-    let store = crate::progress::Store::for_key(&dir, &crate::progress::content_key(incident));
-    store
+    crate::progress::Store::for_key(&dir, &crate::progress::content_key(incident))
         .load()
-        .map(|p| p.marks.into_iter().collect())
         .unwrap_or_default()
 }
 
@@ -43,7 +42,7 @@ pub fn render(
     incident: &Incident,
     d: &crate::analysis::rules::Diagnosis,
     c: &crate::analysis::checklist::Checklist,
-    notes: &[(String, crate::progress::Mark)],
+    notes: &crate::progress::Progress,
     paths: &[String],
 ) -> String {
     let mut md = String::new();
@@ -219,12 +218,32 @@ pub fn render(
         }
         let _ = writeln!(md, "```\n");
     }
+    if !notes.records.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Evidence noted
+"
+        );
+        for n in &notes.records {
+            let _ = writeln!(
+                md,
+                "- {} `{}:{}` {}\n  `{}`",
+                n.time,
+                sanitize(&n.file),
+                n.line,
+                sanitize(&n.note),
+                code(&n.text)
+            );
+        }
+        let _ = writeln!(md);
+    }
     let written: Vec<_> = notes
+        .marks
         .iter()
         .filter(|(_, m)| m.done || m.skipped || !m.note.is_empty())
         .collect();
     if !written.is_empty() {
-        let _ = writeln!(md, "## Notes\n");
+        let _ = writeln!(md, "## Checklist notes\n");
         for (key, m) in written {
             let state = if m.done {
                 "done"

@@ -730,3 +730,51 @@ fn search_matches_are_marked_in_the_rows() {
     let whole: String = out.iter().map(|s| s.content.as_ref()).collect();
     assert!(whole.ends_with("127.0.0.1:8000/\""));
 }
+
+#[test]
+fn evidence_notes_are_kept_with_the_bundle_and_listed_in_time_order() {
+    use crossterm::event::KeyCode;
+    let state = tempfile::tempdir().unwrap();
+    let options = sitrep::ui::app::Options {
+        runbooks: None,
+        state: Some(state.path().to_path_buf()),
+        progress_key: None,
+    };
+    let demo = || load_files(demo::bundle(), &LoadOptions::default());
+    let mut a = App::with(demo(), &options);
+    // The first refused connection: marked, with a note.
+    at(&mut a, "2023-04-13T11:24:04Z");
+    let err = pane(&a, ListKind::Error);
+    a.update(Action::Focus(err as u8 + 1));
+    a.update(Action::Mark);
+    a.update(Action::Note);
+    for c in "nginx still points at :8000".chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    // An earlier record of the journal, marked without words.
+    let journal = pane(&a, ListKind::Journal);
+    a.update(Action::Focus(journal as u8 + 1));
+    at(&mut a, "2023-04-13T11:19:27Z");
+    a.update(Action::Mark);
+    a.update(Action::Notes);
+    let f = frame(&mut a, 120, 40);
+    assert!(f.contains("Notes (any key closes)"), "{f}");
+    let first = f.find("11:19:2").unwrap();
+    let second = f.find("nginx still points at :8000").unwrap();
+    assert!(first < second, "time order:\n{f}");
+    // Reopened: the notes are there.
+    drop(a);
+    let b = App::with(demo(), &options);
+    let notes = &b.walk.progress.records;
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[1].note, "nginx still points at :8000");
+    assert_eq!(notes[1].file, "nginx/error.log");
+    // m again on the same record unmarks it.
+    let mut b = b;
+    let journal = pane(&b, ListKind::Journal);
+    b.update(Action::Focus(journal as u8 + 1));
+    at(&mut b, "2023-04-13T11:19:27Z");
+    b.update(Action::Mark);
+    assert_eq!(b.walk.progress.records.len(), 1);
+}

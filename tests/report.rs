@@ -70,14 +70,26 @@ fn written_to_a_file_with_the_notes_taken_in_the_console() {
             note: "proxy_pass fixed at 11:52 by Dana".into(),
         },
     );
+    p.records.push(sitrep::progress::RecordNote {
+        file: "nginx/error.log".into(),
+        line: 3,
+        time: "2023-04-13T11:24:04.000000Z".into(),
+        text: "connect() failed (111: Connection refused) while connecting to upstream".into(),
+        note: "the first refused connection".into(),
+    });
     store.save(&p).unwrap();
     let out = state.path().join("report.md");
     let (ok, said) = report(&[&b, "-o", out.to_str().unwrap()], state.path());
     assert!(ok);
     assert!(said.starts_with("wrote "));
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("## Notes"), "{text}");
+    assert!(text.contains("## Checklist notes"), "{text}");
     assert!(text.contains("proxy_pass fixed at 11:52 by Dana"));
+    assert!(text.contains("## Evidence noted"), "{text}");
+    assert!(
+        text.contains("`nginx/error.log:3` the first refused connection"),
+        "{text}"
+    );
     assert!(text.contains("upstream-socket-mismatch"));
     // No temporary file is left beside it.
     let left: Vec<_> = std::fs::read_dir(state.path())

@@ -78,6 +78,8 @@ pub enum Action {
     ToggleFilter(u8),
     /// Learn mode: mark the selected record as evidence (again: unmark).
     Mark,
+    /// The evidence notes, in time order.
+    Notes,
     /// Learn mode: open or close the lesson panel.
     Lesson,
     /// Learn mode: the next hint (it costs points).
@@ -305,7 +307,7 @@ pub const KEYMAP: &[Binding] = &[
     Binding {
         codes: &[KeyCode::Char('a')],
         action: Action::Note,
-        help: "checklist: write a note on the step",
+        help: "a note: on the checklist step, or on the selected record",
         footer: false,
     },
     Binding {
@@ -371,7 +373,13 @@ pub const KEYMAP: &[Binding] = &[
     Binding {
         codes: &[KeyCode::Char('m')],
         action: Action::Mark,
-        help: "lesson: mark the record as evidence",
+        help: "mark the record as evidence (a: note on it; in a lesson: to submit)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('M')],
+        action: Action::Notes,
+        help: "the evidence notes, in time order",
         footer: false,
     },
     Binding {

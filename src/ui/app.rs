@@ -214,6 +214,10 @@ pub struct App {
     pub sources_open: bool,
     /// The glossary overlay is open.
     pub glossary_open: bool,
+    /// The notes overlay (`M`) is open.
+    pub notes_open: bool,
+    /// A note being typed on the selected record (`a` outside the checklist).
+    pub record_note: Option<String>,
     /// A lesson being played (learn mode).
     pub lesson: Option<crate::ui::lesson::LessonView>,
     pub finding: usize,
@@ -384,6 +388,8 @@ impl App {
             explain_open: false,
             sources_open: false,
             glossary_open: false,
+            notes_open: false,
+            record_note: None,
             lesson: None,
             finding: 0,
             evidence: Default::default(),
@@ -653,7 +659,8 @@ impl App {
             return;
         }
         // Any key closes an overlay and does nothing else (q still quits).
-        if self.explain_open || self.sources_open || self.glossary_open {
+        if self.explain_open || self.sources_open || self.glossary_open || self.notes_open {
+            self.notes_open = false;
             self.glossary_open = false;
             self.explain_open = false;
             self.sources_open = false;
@@ -829,8 +836,8 @@ impl App {
             | Action::PrevCommand
             | Action::CopyCommand
             | Action::RunCommand
-            | Action::Note
             | Action::PickRunbook => {}
+            Action::Note => self.start_record_note(),
             Action::Palette | Action::Jump => {
                 self.palette = Some(crate::ui::palette::Palette {
                     places: action == Action::Jump,
@@ -842,8 +849,13 @@ impl App {
                 self.glossary_open = true;
                 self.dirty = true;
             }
-            // Lesson keys do nothing outside a lesson.
-            Action::Mark | Action::Lesson | Action::Hint => {}
+            // Outside a lesson, m and a keep evidence notes; M lists them.
+            Action::Mark => self.toggle_record_mark(),
+            Action::Notes => {
+                self.notes_open = true;
+                self.dirty = true;
+            }
+            Action::Lesson | Action::Hint => {}
             Action::Report => self.write_report(),
             Action::Sources => {
                 self.sources_open = true;

@@ -135,6 +135,7 @@ pub const NAMES: &[(&str, Action)] = &[
     ("remove_filter", Action::RemoveFilter),
     ("clear_filters", Action::ClearFilters),
     ("mark", Action::Mark),
+    ("notes", Action::Notes),
     ("lesson", Action::Lesson),
     ("hint", Action::Hint),
     ("glossary", Action::Glossary),

@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod lesson;
 pub mod live;
 pub mod menu;
+pub mod notes;
 pub mod palette;
 pub mod panes;
 pub mod runner;
@@ -146,6 +147,13 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
             " note: type it, Enter saves, Esc cancels",
             theme.title(true),
         )]),
+        (None, _) if app.record_note.is_some() => Line::from(vec![
+            Span::styled(" note on this record: ", theme.title(true)),
+            Span::raw(
+                crate::text::sanitize(app.record_note.as_deref().unwrap_or_default()).into_owned(),
+            ),
+            Span::styled("▏ Enter keep, Esc cancel", theme.muted()),
+        ]),
         (Some(p), _) => Line::from(vec![
             Span::styled(
                 match app.prompt_kind {
@@ -196,6 +204,9 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
         if view.debrief {
             panes::lesson::draw_debrief(f, area, app, theme);
         }
+    }
+    if app.notes_open {
+        panes::notes::draw(f, area, app, theme);
     }
     if app.glossary_open {
         panes::lesson::draw_glossary(f, area, theme);

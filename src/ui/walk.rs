@@ -179,7 +179,7 @@ impl App {
         self.dirty = true;
     }
 
-    fn save_progress(&mut self) {
+    pub(crate) fn save_progress(&mut self) {
         if let Some(store) = &self.walk.store
             && let Err(e) = store.save(&self.walk.progress)
         {
@@ -386,6 +386,7 @@ impl App {
     /// Whether keys go to a text being typed (search, note, picker) or to a run's prompt.
     pub fn typing(&self) -> bool {
         self.prompt.is_some()
+            || self.record_note.is_some()
             || self.palette.is_some()
             || self.walk.note.is_some()
             || self.walk.picker.is_some()
@@ -399,6 +400,22 @@ impl App {
         self.dirty = true;
         if self.palette.is_some() {
             self.palette_key(code);
+            return;
+        }
+        if let Some(note) = &mut self.record_note {
+            match code {
+                KeyCode::Enter => {
+                    let text = std::mem::take(note);
+                    self.record_note = None;
+                    self.finish_record_note(text);
+                }
+                KeyCode::Esc => self.record_note = None,
+                KeyCode::Backspace => {
+                    note.pop();
+                }
+                KeyCode::Char(c) if !c.is_control() => note.push(c),
+                _ => {}
+            }
             return;
         }
         if self.prompt.is_some() {

@@ -7,6 +7,7 @@ pub mod findings;
 pub mod help;
 pub mod lesson;
 pub mod list;
+pub mod notes;
 pub mod palette;
 pub mod sockets;
 pub mod sources;
