@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod demo;
 pub mod embedded;
 pub mod formats;
+pub mod journal_store;
 pub mod level_guess;
 pub mod manifest;
 pub mod multiline;
@@ -49,7 +50,14 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Incident, LoadError
                 source: e,
             },
         })?;
-        if meta.is_dir() || bundle::is_archive(p) {
+        if meta.is_dir() && journal_store::is_store(p) {
+            match journal_store::read(p) {
+                Ok(mut hosts) => bundles.append(&mut hosts),
+                Err(e) => incident
+                    .notes
+                    .push(format!("{}: a journal store, but {e}", p.display())),
+            }
+        } else if meta.is_dir() || bundle::is_archive(p) {
             bundles.push(bundle::open(p, &opts.limits)?);
         } else {
             let mut one = bundle::open(p, &opts.limits)?;
