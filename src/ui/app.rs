@@ -562,11 +562,18 @@ impl App {
                 ListPane::of(*k, records, incident)
             })
             .collect();
+        // The focused pane selects what passes nearest the cursor; the cursor moves there and
+        // the other panes follow.
         let t = self.cursor;
-        for p in &mut self.lists {
-            p.selected = p.nearest(t);
+        let f = self.focus;
+        let near = self.lists[f].nearest(t);
+        if self.visible_len(f) > 0 {
+            self.select(f, near);
+        } else {
+            for p in &mut self.lists {
+                p.selected = p.nearest(t);
+            }
         }
-        self.cursor = t;
         self.errors = self.count_errors();
         // The footer lists the filters and what passes.
         self.status = None;
