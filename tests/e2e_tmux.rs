@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::wait_until;
+use common::{Tmux, wait_until};
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -86,72 +86,28 @@ fn a_hangup_restores_the_terminal() {
     finish(&session);
 }
 
-/// tmux on a server of its own (`-L`), so a server option set here touches no one else's.
-struct Server {
-    socket: String,
+/// `sitrep demo` in its own tmux server with progress kept in `state`, waiting for the
+/// findings; tmux may set its clipboard from OSC 52.
+fn open_demo(name: &str, state: &std::path::Path) -> Tmux {
+    let tmux = Tmux::new(name);
+    reopen_demo(&tmux, state);
+    tmux
 }
 
-impl Server {
-    fn new(name: &str) -> Server {
-        Server {
-            socket: format!("sitrep-{name}-{}", std::process::id()),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let mut all = vec!["-L", self.socket.as_str()];
-        all.extend_from_slice(args);
-        tmux(&all)
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        wait_until(needle, || self.run(&["capture-pane", "-p", "-t", "s"]))
-    }
-
-    /// `sitrep demo` with progress kept in `state`, at 160x48.
-    fn open_demo(&self, state: &std::path::Path) {
-        let bin = env!("CARGO_BIN_EXE_sitrep");
-        let cmd = format!(
-            "XDG_STATE_HOME={} {bin} demo; echo SITREP-EXIT=$?; sleep 30",
-            state.display()
-        );
-        self.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "s",
-            "-x",
-            "160",
-            "-y",
-            "48",
-            &cmd,
-        ]);
-        // Let programs set tmux's clipboard with OSC 52.
-        self.run(&["set-option", "-s", "set-clipboard", "on"]);
-        self.wait_for("findings (f)");
-    }
-
-    fn quit(&self) {
-        self.run(&["send-keys", "-t", "s", "q"]);
-        let screen = self.wait_for("SITREP-EXIT=");
-        assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
-        self.run(&["kill-session", "-t", "s"]);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
+fn reopen_demo(tmux: &Tmux, state: &std::path::Path) {
+    let bin = env!("CARGO_BIN_EXE_sitrep");
+    tmux.start(&format!(
+        "XDG_STATE_HOME={} {bin} demo; echo SITREP-EXIT=$?; sleep 30",
+        state.display()
+    ));
+    tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
+    tmux.wait_for("findings (f)");
 }
 
 #[test]
 fn a_tick_in_the_checklist_survives_quitting_and_a_command_reaches_the_clipboard() {
     let state = tempfile::tempdir().unwrap();
-    let tmux = Server::new("walk");
-    tmux.open_demo(state.path());
+    let tmux = open_demo("walk", state.path());
     tmux.run(&["send-keys", "-t", "s", "w"]);
     tmux.wait_for(" 1 Is the app server listening");
     // Step 3, "does every address nginx passes to have a listener?": tick it, copy its command.
@@ -177,7 +133,7 @@ fn a_tick_in_the_checklist_survives_quitting_and_a_command_reaches_the_clipboard
         .collect();
     assert_eq!(saved.len(), 1);
     // Reopened, the tick is there.
-    tmux.open_demo(state.path());
+    reopen_demo(&tmux, state.path());
     tmux.run(&["send-keys", "-t", "s", "w"]);
     // The closed summary shows the tick as a mark; opened, step 3 is ticked.
     let screen = tmux.wait_for("☑  3 Does every address");
@@ -188,8 +144,7 @@ fn a_tick_in_the_checklist_survives_quitting_and_a_command_reaches_the_clipboard
 #[test]
 fn killing_the_terminal_ends_sitrep_instead_of_leaving_it_spinning() {
     let state = tempfile::tempdir().unwrap();
-    let tmux = Server::new("kill");
-    tmux.open_demo(state.path());
+    let tmux = open_demo("kill", state.path());
     let shell = tmux.run(&["display-message", "-p", "-t", "s", "#{pane_pid}"]);
     let out = Command::new("pgrep")
         .args(["-P", shell.trim(), "-f", "sitrep"])
@@ -216,28 +171,15 @@ fn killing_the_terminal_ends_sitrep_instead_of_leaving_it_spinning() {
 #[test]
 fn r_writes_the_incident_report_where_sitrep_was_started() {
     let dir = tempfile::tempdir().unwrap();
-    let tmux = Server::new("report");
-    let bin = env!("CARGO_BIN_EXE_sitrep");
-    let cmd = format!(
-        "XDG_STATE_HOME={} {bin} demo; echo SITREP-EXIT=$?; sleep 30",
-        dir.path().display()
-    );
-    let cwd = dir.path().display().to_string();
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "s",
-        "-c",
-        &cwd,
-        "-x",
-        "160",
-        "-y",
-        "48",
-        &cmd,
-    ]);
+    let tmux = Tmux::new("report");
+    // Started from the temporary directory: the report lands there.
+    tmux.start(&format!(
+        "cd {d} && XDG_STATE_HOME={d} {} demo; echo SITREP-EXIT=$?; sleep 30",
+        env!("CARGO_BIN_EXE_sitrep"),
+        d = dir.path().display()
+    ));
     tmux.wait_for("findings (f)");
-    tmux.run(&["send-keys", "-t", "s", "R"]);
+    tmux.send(&["R"]);
     tmux.wait_for("wrote sitrep-report-web1.md");
     tmux.quit();
     let text = std::fs::read_to_string(dir.path().join("sitrep-report-web1.md")).unwrap();

@@ -185,92 +185,53 @@ fn hints_and_findings_cost_points_and_the_findings_stay_hidden_until_asked() {
 
 // --- the whole thing in a real terminal --------------------------------------------------
 
-fn tmux(socket: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new("tmux")
-        .arg("-L")
-        .arg(socket)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("tmux is needed (apt-get install tmux): {e}"));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_screen(socket: &str, needle: &str) -> String {
-    common::wait_until(needle, || tmux(socket, &["capture-pane", "-p", "-t", "s"]))
-}
-
 #[test]
 fn a_lesson_is_played_in_tmux_from_the_menu_to_the_debrief() {
     let lesson = all().unwrap().into_iter().next().unwrap();
     let state = tempfile::tempdir().unwrap();
-    let socket = format!("sitrep-learn-{}", std::process::id());
-    let cmd = format!(
+    let tmux = common::Tmux::new("learn");
+    tmux.start(&format!(
         "XDG_STATE_HOME={} {} learn; echo SITREP-EXIT=$?; sleep 30",
         state.path().display(),
         env!("CARGO_BIN_EXE_sitrep")
-    );
-    tmux(
-        &socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "s",
-            "-x",
-            "160",
-            "-y",
-            "48",
-            &cmd,
-        ],
-    );
-    let played = std::panic::catch_unwind(|| {
-        wait_screen(&socket, "choose an incident");
-        // The first lesson is the first row.
-        tmux(&socket, &["send-keys", "-t", "s", "Enter"]);
-        wait_screen(&socket, "Lesson (L)");
-        for (i, o) in lesson.objective.iter().enumerate() {
-            match o.kind {
-                Kind::Evidence => {
-                    let pattern = regex::escape(&o.accept[0].contains);
-                    tmux(&socket, &["send-keys", "-t", "s", "L", "/"]);
-                    tmux(&socket, &["send-keys", "-t", "s", "-l", &pattern]);
-                    tmux(
-                        &socket,
-                        &["send-keys", "-t", "s", "Enter", "m", "L", "Enter"],
-                    );
-                }
-                Kind::Question | Kind::Fix => {
-                    let right = o.choice.iter().position(|c| c.right).unwrap() + 1;
-                    tmux(&socket, &["send-keys", "-t", "s", &right.to_string()]);
-                }
+    ));
+    tmux.wait_for("choose an incident");
+    // The first lesson is the first row.
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Lesson (L)");
+    for (i, o) in lesson.objective.iter().enumerate() {
+        match o.kind {
+            Kind::Evidence => {
+                let pattern = regex::escape(&o.accept[0].contains);
+                tmux.send(&["L", "/"]);
+                tmux.send(&["-l", &pattern]);
+                tmux.send(&["Enter", "m", "L", "Enter"]);
             }
-            if i + 1 < lesson.objective.len() {
-                // The panel shows one more objective ticked.
-                let want = i + 1;
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-                loop {
-                    let screen = tmux(&socket, &["capture-pane", "-p", "-t", "s"]);
-                    if screen.matches(" ✓ ").count() >= want {
-                        break;
-                    }
-                    assert!(
-                        std::time::Instant::now() < deadline,
-                        "objective {want} never ticked:\n{screen}"
-                    );
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
+            Kind::Question | Kind::Fix => {
+                let right = o.choice.iter().position(|c| c.right).unwrap() + 1;
+                tmux.send(&[&right.to_string()]);
             }
         }
-        let debrief = wait_screen(&socket, "Debrief");
-        assert!(debrief.contains("Solved:"), "{debrief}");
-        tmux(&socket, &["send-keys", "-t", "s", "q"]);
-        let end = wait_screen(&socket, "SITREP-EXIT=");
-        assert!(end.contains("SITREP-EXIT=0"), "{end}");
-    });
-    tmux(&socket, &["kill-server"]);
-    if let Err(e) = played {
-        std::panic::resume_unwind(e);
+        if i + 1 < lesson.objective.len() {
+            // The panel shows one more objective ticked.
+            let want = i + 1;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let screen = tmux.screen();
+                if screen.matches(" ✓ ").count() >= want {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "objective {want} never ticked:\n{screen}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
     }
+    let debrief = tmux.wait_for("Debrief");
+    assert!(debrief.contains("Solved:"), "{debrief}");
+    tmux.quit();
     let scores = Scores::load(state.path().join("sitrep").as_path());
     assert!(scores.lessons.contains_key(&lesson.id), "{scores:?}");
 }

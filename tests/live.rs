@@ -184,68 +184,33 @@ fn nginx(root: &Path) -> (Running, u16, PathBuf) {
     (Running(child, Some(stop)), port, path)
 }
 
-fn tmux(socket: &str, args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .arg("-L")
-        .arg(socket)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("tmux is needed (apt-get install tmux): {e}"));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_screen(socket: &str, needle: &str) -> String {
-    common::wait_until(needle, || tmux(socket, &["capture-pane", "-p", "-t", "s"]))
-}
-
 #[test]
 fn sitrep_live_shows_real_nginx_requests_as_they_happen() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, port, conf) = nginx(dir.path());
-    let socket = format!("sitrep-live-{}", std::process::id());
-    let cmd = format!(
+    let tmux = common::Tmux::new("live");
+    tmux.start(&format!(
         "XDG_STATE_HOME={} {} live --nginx-conf {} --no-systemd; echo SITREP-EXIT=$?; sleep 30",
         dir.path().display(),
         env!("CARGO_BIN_EXE_sitrep"),
         conf.display()
-    );
-    tmux(
-        &socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "s",
-            "-x",
-            "160",
-            "-y",
-            "48",
-            &cmd,
-        ],
-    );
-    let result = std::panic::catch_unwind(|| {
-        wait_screen(&socket, "live ●");
-        // The history: the warm-up request made before sitrep started.
-        wait_screen(&socket, "/warm-up");
-        for n in 0..3 {
-            get(port, &format!("/asked-live-{n}"), "");
-        }
-        let screen = wait_screen(&socket, "/asked-live-2");
-        assert!(screen.contains("502"), "{screen}");
-        // Their 502s name the cause once the rules have run on what arrived.
-        wait_screen(&socket, "error nginx proxies to 127.0.0.1:");
-        tmux(&socket, &["send-keys", "-t", "s", "S"]);
-        let sources = wait_screen(&socket, "Sources (any key closes)");
-        assert!(
-            sources.contains("nginx/access.log") && sources.contains("nginx-access"),
-            "{sources}"
-        );
-        tmux(&socket, &["send-keys", "-t", "s", "x", "q"]);
-        let end = wait_screen(&socket, "SITREP-EXIT=");
-        assert!(end.contains("SITREP-EXIT=0"), "{end}");
-    });
-    tmux(&socket, &["kill-server"]);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
+    ));
+    tmux.wait_for("live ●");
+    // The history: the warm-up request made before sitrep started.
+    tmux.wait_for("/warm-up");
+    for n in 0..3 {
+        get(port, &format!("/asked-live-{n}"), "");
     }
+    let screen = tmux.wait_for("/asked-live-2");
+    assert!(screen.contains("502"), "{screen}");
+    // Their 502s name the cause once the rules have run on what arrived.
+    tmux.wait_for("error nginx proxies to 127.0.0.1:");
+    tmux.send(&["S"]);
+    let sources = tmux.wait_for("Sources (any key closes)");
+    assert!(
+        sources.contains("nginx/access.log") && sources.contains("nginx-access"),
+        "{sources}"
+    );
+    tmux.send(&["x"]);
+    tmux.quit();
 }

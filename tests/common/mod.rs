@@ -98,3 +98,62 @@ pub fn wait_until(needle: &str, capture: impl Fn() -> String) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A tmux server of its own (`-L`), so a server option set there touches no one else's, with
+/// one session `s`; killed when dropped, even when the test fails.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    pub fn new(name: &str) -> Tmux {
+        Tmux {
+            socket: format!("sitrep-{name}-{}", std::process::id()),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("tmux is needed (apt-get install tmux; .ci/run does): {e}"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Session `s` at 160x48 running the shell command `cmd`.
+    pub fn start(&self, cmd: &str) {
+        self.run(&["new-session", "-d", "-s", "s", "-x", "160", "-y", "48", cmd]);
+    }
+
+    pub fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "s"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    pub fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "s"])
+    }
+
+    pub fn wait_for(&self, needle: &str) -> String {
+        wait_until(needle, || self.screen())
+    }
+
+    /// `q`, then the shell's `SITREP-EXIT=` line must say 0.
+    pub fn quit(&self) {
+        self.send(&["q"]);
+        let screen = self.wait_for("SITREP-EXIT=");
+        assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
+        self.run(&["kill-session", "-t", "s"]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
