@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::{Running, binary, free_port, get};
+use common::{free_port, get};
 
 use std::io::Read;
 use std::path::Path;
@@ -36,46 +36,10 @@ const BEARER: &str = "s3cr3tBearerT0ken.abc";
 
 #[test]
 fn capture_of_i1_is_redacted_and_diagnosed() {
-    let nginx = binary(&["/usr/sbin/nginx", "/usr/bin/nginx"], "nginx-light");
-    let gunicorn = binary(
-        &["/usr/bin/gunicorn", "/usr/local/bin/gunicorn"],
-        "gunicorn",
-    );
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::write(
-        root.join("hello.py"),
-        "def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'hello\\n']\n",
-    )
-    .unwrap();
-    let sock = root.join("gunicorn.sock");
     let gunicorn_log = root.join("gunicorn.log");
-    let _app = Running(
-        Command::new(&gunicorn)
-            .arg("--bind")
-            .arg(format!("unix:{}", sock.display()))
-            .arg("--workers")
-            .arg("1")
-            .arg("--error-logfile")
-            .arg(&gunicorn_log)
-            .arg("--chdir")
-            .arg(root)
-            .arg("hello:app")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-        None,
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !sock.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "gunicorn did not create {}",
-            sock.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (_app, sock) = common::gunicorn_on_socket(root, &gunicorn_log);
     let (port, dead) = (free_port(), free_port());
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
@@ -87,26 +51,7 @@ fn capture_of_i1_is_redacted_and_diagnosed() {
     );
     let conf_path = root.join("nginx.conf");
     std::fs::write(&conf_path, conf).unwrap();
-    let mut stop = Command::new(&nginx);
-    stop.arg("-p")
-        .arg(root)
-        .arg("-c")
-        .arg(&conf_path)
-        .args(["-s", "stop"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let server = Running(
-        Command::new(&nginx)
-            .arg("-p")
-            .arg(root)
-            .arg("-c")
-            .arg(&conf_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-        Some(stop),
-    );
+    let server = common::start_nginx(root, &conf_path);
     assert!(get(port, "/", "").contains("502 Bad Gateway"));
     let auth = format!("Authorization: Bearer {BEARER}\r\n");
     assert!(get(port, "/login?password=hunter2&token=abc", &auth).contains("502 Bad Gateway"));

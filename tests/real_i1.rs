@@ -5,21 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::{Running, binary, free_port};
+use common::free_port;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use sitrep::analysis::rules::{Evidence, diagnose};
 use sitrep::ingest::{LoadOptions, load};
 
 #[test]
 fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
-    let nginx = binary(&["/usr/sbin/nginx", "/usr/bin/nginx"], "nginx-light");
-    let gunicorn = binary(
-        &["/usr/bin/gunicorn", "/usr/local/bin/gunicorn"],
-        "gunicorn",
-    );
+    let nginx = common::nginx();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let bundle = root.join("bundle");
@@ -27,39 +22,8 @@ fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
         std::fs::create_dir_all(bundle.join(d)).unwrap();
     }
     // The app: gunicorn on a unix socket, as after the migration.
-    std::fs::write(
-        root.join("hello.py"),
-        "def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'hello\\n']\n",
-    )
-    .unwrap();
-    let sock = root.join("gunicorn.sock");
     let gunicorn_log = bundle.join("app/gunicorn.log");
-    let _app = Running(
-        Command::new(&gunicorn)
-            .arg("--bind")
-            .arg(format!("unix:{}", sock.display()))
-            .arg("--workers")
-            .arg("1")
-            .arg("--error-logfile")
-            .arg(&gunicorn_log)
-            .arg("--chdir")
-            .arg(root)
-            .arg("hello:app")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-        None,
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !sock.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "gunicorn did not create {}",
-            sock.display()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (_app, sock) = common::gunicorn_on_socket(root, &gunicorn_log);
     // nginx still points at the old TCP address.
     let (port, dead) = (free_port(), free_port());
     let logs = bundle.join("nginx");
@@ -88,25 +52,7 @@ fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
         [dump.stderr, dump.stdout].concat(),
     )
     .unwrap();
-    let mut stop = Command::new(&nginx);
-    stop.arg("-p")
-        .arg(root)
-        .arg("-c")
-        .arg(&conf_path)
-        .args(["-s", "stop"])
-        .stderr(Stdio::null());
-    let server = Running(
-        Command::new(&nginx)
-            .arg("-p")
-            .arg(root)
-            .arg("-c")
-            .arg(&conf_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-        Some(stop),
-    );
+    let server = common::start_nginx(root, &conf_path);
     for path in ["/", "/books/", "/"] {
         assert!(common::get(port, path, "").contains("502 Bad Gateway"));
     }

@@ -157,3 +157,69 @@ impl Drop for Tmux {
             .output();
     }
 }
+
+/// gunicorn serving a one-line WSGI app on a unix socket in `root` (the I-1 app server), its
+/// error log at `log`; returns once the socket exists.
+pub fn gunicorn_on_socket(root: &Path, log: &Path) -> (Running, std::path::PathBuf) {
+    let gunicorn = binary(
+        &["/usr/bin/gunicorn", "/usr/local/bin/gunicorn"],
+        "gunicorn",
+    );
+    std::fs::write(
+        root.join("hello.py"),
+        "def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'hello\\n']\n",
+    )
+    .unwrap();
+    let sock = root.join("gunicorn.sock");
+    let app = Running(
+        Command::new(&gunicorn)
+            .arg("--bind")
+            .arg(format!("unix:{}", sock.display()))
+            .args(["--workers", "1", "--error-logfile"])
+            .arg(log)
+            .arg("--chdir")
+            .arg(root)
+            .arg("hello:app")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        None,
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !sock.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "gunicorn did not create {}",
+            sock.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (app, sock)
+}
+
+/// nginx with prefix `root` and configuration `conf`, its output kept off the test's (workers
+/// holding it would stall `cargo test`), stopped with `nginx -s stop` when dropped.
+pub fn start_nginx(root: &Path, conf: &Path) -> Running {
+    let bin = nginx();
+    let mut stop = Command::new(&bin);
+    stop.arg("-p")
+        .arg(root)
+        .arg("-c")
+        .arg(conf)
+        .args(["-s", "stop"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Running(
+        Command::new(&bin)
+            .arg("-p")
+            .arg(root)
+            .arg("-c")
+            .arg(conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        Some(stop),
+    )
+}
