@@ -24,6 +24,15 @@ fn frame(app: &mut App, w: u16, h: u16) -> String {
     format!("{}", t.backend())
 }
 
+/// Options that keep checklist progress and notes in `state`.
+fn saved_in(state: &std::path::Path) -> sitrep::ui::app::Options {
+    sitrep::ui::app::Options {
+        runbooks: None,
+        state: Some(state.to_path_buf()),
+        progress_key: None,
+    }
+}
+
 fn at(app: &mut App, t: &str) {
     app.goto_time(parse_instant(t).unwrap());
 }
@@ -400,11 +409,7 @@ fn the_rules_can_run_behind_the_first_frame() {
 #[test]
 fn the_checklist_walks_the_502_runbook_and_keeps_ticks_and_notes() {
     let state = tempfile::tempdir().unwrap();
-    let options = sitrep::ui::app::Options {
-        runbooks: None,
-        state: Some(state.path().to_path_buf()),
-        progress_key: None,
-    };
+    let options = saved_in(state.path());
     let demo = || load_files(demo::bundle(), &LoadOptions::default());
     let mut a = App::with(demo(), &options);
     a.update(Action::Checklist);
@@ -735,11 +740,7 @@ fn search_matches_are_marked_in_the_rows() {
 fn evidence_notes_are_kept_with_the_bundle_and_listed_in_time_order() {
     use crossterm::event::KeyCode;
     let state = tempfile::tempdir().unwrap();
-    let options = sitrep::ui::app::Options {
-        runbooks: None,
-        state: Some(state.path().to_path_buf()),
-        progress_key: None,
-    };
+    let options = saved_in(state.path());
     let demo = || load_files(demo::bundle(), &LoadOptions::default());
     let mut a = App::with(demo(), &options);
     // The first refused connection: marked, with a note.
