@@ -779,3 +779,48 @@ fn evidence_notes_are_kept_with_the_bundle_and_listed_in_time_order() {
     b.update(Action::Mark);
     assert_eq!(b.walk.progress.records.len(), 1);
 }
+
+#[test]
+fn several_hosts_are_grouped_in_units_and_sockets_and_one_can_be_kept() {
+    use crossterm::event::KeyCode;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles");
+    let incident = sitrep::ingest::load(
+        &[dir.join("i1-socket-mismatch"), dir.join("i3-daemon-reload")],
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let names: Vec<String> = incident.hosts.iter().map(|h| h.name.clone()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let mut a = App::new(incident);
+    let f = frame(&mut a, 200, 50);
+    // Each host's units and listeners come under a heading with its name.
+    for n in &names {
+        assert!(
+            f.matches(&format!("── {n} ")).count() >= 2,
+            "no {n} headings in units and sockets:\n{f}"
+        );
+    }
+    // The access pane says whose access.log a row comes from.
+    assert!(f.contains(&format!("{} access.log", names[0])), "{f}");
+    let all: usize = a.lists[0].records.entries.len();
+    // The palette keeps one host's records.
+    a.update(Action::Palette);
+    for c in format!("host {}", names[1]).chars() {
+        a.text_key(KeyCode::Char(c));
+    }
+    a.text_key(KeyCode::Enter);
+    let kept = &a.lists[0].records.entries;
+    assert!(
+        !kept.is_empty() && kept.len() < all,
+        "{} of {all}",
+        kept.len()
+    );
+    assert!(
+        kept.iter()
+            .all(|e| a.incident.sources[e.source as usize].host == names[1])
+    );
+    assert!(
+        frame(&mut a, 200, 50).contains(&format!("host={}", names[1])),
+        "the footer names the filter"
+    );
+}

@@ -58,6 +58,8 @@ pub struct Ran {
     pub success: bool,
     /// stdout passed the limit and was cut.
     pub cut: bool,
+    /// The exit code, when it exited (not killed by a signal).
+    pub code: Option<i32>,
 }
 
 impl Ran {
@@ -129,6 +131,17 @@ pub fn run(
     timeout: Duration,
     stop: &AtomicBool,
 ) -> Result<Ran, String> {
+    run_limited(program, args, timeout, stop, MAX_OUTPUT)
+}
+
+/// [`run`], keeping at most `limit` bytes of stdout.
+pub fn run_limited(
+    program: &str,
+    args: &[&str],
+    timeout: Duration,
+    stop: &AtomicBool,
+    limit: usize,
+) -> Result<Ran, String> {
     let mut child = Command::new(program)
         .args(args)
         .env("SYSTEMD_PAGER", "")
@@ -145,7 +158,7 @@ pub fn run(
             }
             _ => format!("cannot run `{program}` ({e})"),
         })?;
-    let out = child.stdout.take().map(|s| drain(s, MAX_OUTPUT));
+    let out = child.stdout.take().map(|s| drain(s, limit));
     let err = child.stderr.take().map(|s| drain(s, 1 << 20));
     let start = Instant::now();
     let status = loop {
@@ -178,6 +191,7 @@ pub fn run(
         stderr,
         success: status.success(),
         cut,
+        code: status.code(),
     })
 }
 
@@ -213,68 +227,97 @@ pub fn read_file(path: &Path) -> Result<FileData, String> {
     if meta.is_dir() {
         return Err("a directory, not a file".into());
     }
-    let mtime = meta.modified().ok();
-    let mut note = None;
-    let data = if path.to_string_lossy().ends_with(".gz") {
+    let gz = path.to_string_lossy().ends_with(".gz");
+    let len = meta.len();
+    if !gz && len > MAX_FILE {
+        use std::io::Seek;
+        let _ = f.seek(std::io::SeekFrom::Start(len - MAX_FILE));
+    }
+    let mut raw = Vec::new();
+    let limit = if gz { u64::MAX } else { MAX_FILE };
+    f.take(limit)
+        .read_to_end(&mut raw)
+        .map_err(|e| read_error(path, &e))?;
+    let (data, note) = decode(gz, raw, len);
+    Ok(FileData {
+        data,
+        mtime: meta.modified().ok(),
+        note,
+    })
+}
+
+/// The bytes kept of a file read whole (`.gz`: decompressed, at most [`MAX_FILE`]) or, when
+/// longer than [`MAX_FILE`] (`len`), read from its last [`MAX_FILE`] bytes: then the first,
+/// partial line is dropped. Also says what happened on the way.
+pub fn decode(gz: bool, raw: Vec<u8>, len: u64) -> (Vec<u8>, Option<String>) {
+    if gz {
         let mut out = Vec::new();
-        let r = flate2::read::MultiGzDecoder::new(f)
+        let r = flate2::read::MultiGzDecoder::new(raw.as_slice())
             .take(MAX_FILE)
             .read_to_end(&mut out);
-        if let Err(e) = r {
-            note = Some(format!(
+        let note = match r {
+            Err(e) => Some(format!(
                 "gzip data ends early ({e}); kept the {} bytes before it",
                 out.len()
-            ));
-        } else if out.len() as u64 == MAX_FILE {
-            note = Some(format!("cut at {} MiB", MAX_FILE >> 20));
-        }
-        out
-    } else {
-        use std::io::Seek;
-        let len = meta.len();
-        if len > MAX_FILE {
-            let _ = f.seek(std::io::SeekFrom::Start(len - MAX_FILE));
-            note = Some(format!("larger than {} MiB; kept its end", MAX_FILE >> 20));
-        }
-        let mut out = Vec::new();
-        f.take(MAX_FILE)
-            .read_to_end(&mut out)
-            .map_err(|e| read_error(path, &e))?;
-        if len > MAX_FILE
-            && let Some(nl) = memchr::memchr(b'\n', &out)
-        {
-            out.drain(..=nl);
-        }
-        out
-    };
-    Ok(FileData { data, mtime, note })
+            )),
+            Ok(_) if out.len() as u64 == MAX_FILE => Some(format!("cut at {} MiB", MAX_FILE >> 20)),
+            Ok(_) => None,
+        };
+        return (out, note);
+    }
+    let mut out = raw;
+    if len <= MAX_FILE {
+        return (out, None);
+    }
+    if let Some(nl) = memchr::memchr(b'\n', &out) {
+        out.drain(..=nl);
+    }
+    (
+        out,
+        Some(format!("larger than {} MiB; kept its end", MAX_FILE >> 20)),
+    )
 }
 
 /// `path` and its rotations (`.1`, `.2.gz`, `-20230412.gz`) modified at or after `since`,
 /// newest first. The current file is listed even when older (it names the log).
 pub fn with_rotations(path: &Path, since: Micros) -> Vec<PathBuf> {
+    let mut listed = Vec::new();
+    if let Some(dir) = path.parent()
+        && let Ok(rd) = std::fs::read_dir(dir)
+    {
+        for ent in rd.flatten() {
+            let Ok(meta) = ent.metadata() else { continue };
+            let Ok(mtime) = meta.modified() else { continue };
+            if meta.is_file() {
+                listed.push((ent.path(), micros_of(mtime)));
+            }
+        }
+    }
+    pick_rotations(path, listed, since)
+}
+
+/// [`with_rotations`] over a listing of the files beside `path` with their modification
+/// times (from this host's directory or from `stat` run on another).
+pub fn pick_rotations(path: &Path, listed: Vec<(PathBuf, Micros)>, since: Micros) -> Vec<PathBuf> {
     let mut out = vec![path.to_path_buf()];
-    let (Some(dir), Some(base)) = (path.parent(), path.file_name()) else {
+    let Some(base) = path.file_name() else {
         return out;
     };
     let base = base.to_string_lossy().into_owned();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    let mut rotated: Vec<(SystemTime, PathBuf)> = Vec::new();
-    for ent in rd.flatten() {
-        let name = ent.file_name().to_string_lossy().into_owned();
-        if name == base || !name.starts_with(&base) {
+    let mut rotated: Vec<(Micros, PathBuf)> = Vec::new();
+    for (file, mtime) in listed {
+        let Some(name) = file.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if name == base || !name.starts_with(&base) || file.parent() != path.parent() {
             continue;
         }
         let (group, rank) = crate::ingest::rotation::rotation_of(&name);
         if group != base || rank == 0 {
             continue;
         }
-        let Ok(meta) = ent.metadata() else { continue };
-        let Ok(mtime) = meta.modified() else { continue };
-        if meta.is_file() && micros_of(mtime) >= since {
-            rotated.push((mtime, ent.path()));
+        if mtime >= since {
+            rotated.push((mtime, file));
         }
     }
     rotated.sort_by_key(|r| std::cmp::Reverse(r.0));
@@ -363,16 +406,16 @@ impl Gunicorn {
         }
     }
 
-    /// Its config file: `-c FILE`, else `gunicorn.conf.py` in its working directory.
-    pub fn config(&self) -> Option<PathBuf> {
+    /// Its config file and whether its command line names it: `-c FILE`, else
+    /// `gunicorn.conf.py` in its working directory (which may not exist).
+    pub fn config(&self) -> Option<(PathBuf, bool)> {
         match self.option(Some("-c"), "--config") {
             Some(c) if c.starts_with("python:") => None,
-            Some(c) => Some(self.resolve(c.strip_prefix("file:").unwrap_or(&c))),
+            Some(c) => Some((self.resolve(c.strip_prefix("file:").unwrap_or(&c)), true)),
             None => self
                 .cwd
                 .as_ref()
-                .map(|d| d.join("gunicorn.conf.py"))
-                .filter(|p| p.is_file()),
+                .map(|d| (d.join("gunicorn.conf.py"), false)),
         }
     }
 
@@ -430,22 +473,24 @@ pub fn gunicorns() -> Vec<Gunicorn> {
         let Ok(raw) = std::fs::read(ent.path().join("cmdline")) else {
             continue;
         };
-        let args: Vec<String> = raw
-            .split(|b| *b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
-        let is_gunicorn = args.iter().take(3).any(|a| base(a).starts_with("gunicorn"))
-            || args.windows(2).any(|w| w[0] == "-m" && w[1] == "gunicorn");
-        if !is_gunicorn {
-            continue;
-        }
         let cwd = std::fs::read_link(ent.path().join("cwd")).ok();
-        out.push(Gunicorn { pid, args, cwd });
+        out.extend(gunicorn_of(pid, &raw, b'\0', cwd));
     }
     out.sort_by_key(|g| g.pid);
     out
+}
+
+/// The process `pid` when its command line (arguments split by `sep`) runs gunicorn.
+pub fn gunicorn_of(pid: u32, cmdline: &[u8], sep: u8, cwd: Option<PathBuf>) -> Option<Gunicorn> {
+    let args: Vec<String> = cmdline
+        .split(|b| *b == sep)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
+    let is_gunicorn = args.iter().take(3).any(|a| base(a).starts_with("gunicorn"))
+        || args.windows(2).any(|w| w[0] == "-m" && w[1] == "gunicorn");
+    is_gunicorn.then_some(Gunicorn { pid, args, cwd })
 }
 
 /// The version in `nginx -V` output (`nginx version: nginx/1.22.1`) and its `--prefix=`.
@@ -613,7 +658,7 @@ mod tests {
         };
         assert_eq!(
             g.config(),
-            Some(PathBuf::from("/srv/app/conf/gunicorn.conf.py"))
+            Some((PathBuf::from("/srv/app/conf/gunicorn.conf.py"), true))
         );
         assert_eq!(g.logs(), [PathBuf::from("/var/log/g.log")]);
         assert_eq!(

@@ -29,8 +29,11 @@
 //! limit in seconds (default 20; `journalctl` gets three times as long).
 
 pub mod collect;
+pub mod fleet;
 pub mod redact;
+pub mod ssh;
 pub mod tar;
+pub mod target;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -43,6 +46,7 @@ use crate::model::time::{Micros, format_utc, parse_duration, parse_instant};
 use collect::{LogKind, Programs};
 use redact::Redactor;
 use tar::BundleWriter;
+use target::Target;
 
 /// The command line of `sitrep capture`.
 #[derive(Debug, clap::Args)]
@@ -71,6 +75,13 @@ pub struct Args {
     /// Also replace client IP addresses with [REDACTED:ip].
     #[arg(long)]
     pub redact_ips: bool,
+    /// Capture these hosts over ssh instead of this one (comma-separated ssh destinations;
+    /// -o DIR/ for a bundle per host, -o FILE.tar.gz for one bundle of all).
+    #[arg(long, value_name = "HOST[,HOST...]", value_delimiter = ',')]
+    pub ssh: Vec<String>,
+    /// The ssh client configuration to use (ssh -F FILE).
+    #[arg(long, value_name = "FILE", requires = "ssh")]
+    pub ssh_config: Option<PathBuf>,
 }
 
 /// What to capture, resolved.
@@ -118,7 +129,7 @@ pub fn options(args: &Args, now: Micros) -> Result<Options, String> {
         })?,
     };
     let name = args.output.to_string_lossy();
-    if !(name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
+    if args.ssh.is_empty() && !(name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
         return Err(format!(
             "-o {name}: give a file name ending in .tar.gz or .tgz (replay reads bundles by that name)"
         ));
@@ -141,8 +152,22 @@ pub fn options(args: &Args, now: Micros) -> Result<Options, String> {
 pub fn run(args: &Args) -> Result<(), String> {
     let opts = options(args, now_micros())?;
     let stop = collect::stop_flag();
+    if !args.ssh.is_empty() {
+        let output = fleet::Output::of(&args.output)?;
+        let ssh = ssh::SshOptions {
+            program: std::env::var("SITREP_SSH")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "ssh".into()),
+            config: args.ssh_config.clone(),
+            timeout: opts.programs.timeout,
+        };
+        let mut err = std::io::stderr();
+        let results = fleet::capture_all(&opts, &args.ssh, &ssh, &output, &mut err, &stop)?;
+        return fleet::report(&results, &output, &mut std::io::stderr().lock());
+    }
     let mut err = std::io::stderr().lock();
-    let summary = capture(&opts, &mut err, &stop)?;
+    let summary = capture(&opts, &target::Local::new(), &mut err, &stop)?;
     print_summary(&summary, &mut err);
     Ok(())
 }
@@ -223,17 +248,12 @@ struct WindowOut {
 struct CaptureOut {
     redacted: bool,
     redact_ips: bool,
+    /// The ssh destination it was read over, and the name that host gives itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssh: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hostname: Option<String>,
     missing: Vec<String>,
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 /// `+02:00` for an offset in seconds east of UTC.
@@ -255,6 +275,9 @@ fn rfc3339(t: Micros) -> String {
 /// One capture in progress.
 struct Cap<'a> {
     opts: &'a Options,
+    target: &'a dyn Target,
+    /// `HOST: ` before each progress line when capturing over ssh.
+    label: String,
     out: BundleWriter,
     red: Option<Redactor>,
     missing: Vec<String>,
@@ -269,7 +292,8 @@ impl Cap<'_> {
     fn say(&mut self, line: &str) {
         let _ = writeln!(
             self.progress,
-            "sitrep capture: {}",
+            "sitrep capture: {}{}",
+            self.label,
             crate::text::sanitize(line)
         );
     }
@@ -299,7 +323,7 @@ impl Cap<'_> {
         args: &[&str],
         timeout: std::time::Duration,
     ) -> Result<collect::Ran, String> {
-        collect::run(program, args, timeout, self.stop)
+        self.target.run(program, args, timeout, self.stop)
     }
 
     /// A name not used yet in the bundle: `dir/name`, else `dir/name-2`...
@@ -353,6 +377,7 @@ fn secs(t: Option<std::time::SystemTime>) -> Option<u64> {
 /// output cannot be written (or on interruption), and then nothing is left behind.
 pub fn capture(
     opts: &Options,
+    target: &dyn Target,
     progress: &mut dyn Write,
     stop: &AtomicBool,
 ) -> Result<Summary, String> {
@@ -366,6 +391,11 @@ pub fn capture(
     });
     let mut cap = Cap {
         opts,
+        target,
+        label: target
+            .ssh()
+            .map(|_| format!("{}: ", target.host()))
+            .unwrap_or_default(),
         out,
         red,
         missing: Vec::new(),
@@ -655,7 +685,7 @@ fn nginx_logs(
     prefix: Option<&str>,
     compiled: &[(LogKind, PathBuf)],
 ) -> Result<(), String> {
-    let offset = chrono::Local::now().offset().local_minus_utc();
+    let offset = cap.target.offset();
     let mut logs: Vec<(LogKind, PathBuf)> = Vec::new();
     let mut skipped = Vec::new();
     if let Some(t) = nginx_t {
@@ -720,13 +750,15 @@ fn nginx_logs(
     let mut seen = HashSet::new();
     logs.retain(|(_, p)| seen.insert(p.clone()));
     for (kind, path) in logs {
-        for (i, file) in collect::with_rotations(&path, cap.opts.since)
+        for (i, file) in cap
+            .target
+            .rotations(&path, cap.opts.since, cap.stop)
             .into_iter()
             .enumerate()
         {
             cap.check()?;
             let shown = file.display().to_string();
-            let data = match collect::read_file(&file) {
+            let data = match cap.target.read_file(&file, cap.stop) {
                 Ok(d) => d,
                 Err(why) => {
                     cap.miss(&shown, &why);
@@ -773,12 +805,12 @@ fn app_file(
     asked: bool,
 ) -> Result<(), String> {
     cap.check()?;
-    let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let real = cap.target.canonical(path);
     if !seen.insert(real) {
         return Ok(());
     }
     let shown = path.display().to_string();
-    let data = match collect::read_file(path) {
+    let data = match cap.target.read_file(path, cap.stop) {
         Ok(d) => d,
         Err(why) => {
             if asked || !why.starts_with("not there") {
@@ -810,7 +842,7 @@ fn app_file(
 /// Running gunicorns: their config files and the log files they name; their version.
 fn gunicorn(cap: &mut Cap, p: &Programs, seen: &mut HashSet<PathBuf>) -> Result<(), String> {
     cap.check()?;
-    let procs = collect::gunicorns();
+    let procs = cap.target.gunicorns(cap.stop);
     if procs.is_empty() {
         cap.say("gunicorn: none running (no config or log of it looked for)");
     }
@@ -830,11 +862,12 @@ fn gunicorn(cap: &mut Cap, p: &Programs, seen: &mut HashSet<PathBuf>) -> Result<
                 .cloned();
         }
         let mut logs = g.logs();
-        if let Some(conf) = g.config() {
-            if let Ok(text) = std::fs::read_to_string(&conf) {
+        if let Some((conf, named)) = g.config() {
+            if let Ok(file) = cap.target.read_file(&conf, cap.stop) {
+                let text = String::from_utf8_lossy(&file.data);
                 logs.extend(collect::config_logs(&text, g.cwd.as_deref()));
             }
-            app_file(cap, &conf, seen, true)?;
+            app_file(cap, &conf, seen, named)?;
         }
         for log in logs {
             app_file(cap, &log, seen, false)?;
@@ -851,15 +884,13 @@ fn gunicorn(cap: &mut Cap, p: &Programs, seen: &mut HashSet<PathBuf>) -> Result<
 }
 
 fn manifest(cap: &mut Cap) -> Result<(), String> {
-    let offset = chrono::Local::now().offset().local_minus_utc();
+    let offset = cap.target.offset();
     let m = ManifestOut {
-        host: hostname(),
+        host: cap.target.host().to_string(),
         captured_at: rfc3339(cap.opts.until),
         tz: zone(offset),
         sitrep_version: env!("CARGO_PKG_VERSION"),
-        cpus: std::thread::available_parallelism()
-            .ok()
-            .map(|n| n.get() as u32),
+        cpus: cap.target.cpus(),
         window: WindowOut {
             since: rfc3339(cap.opts.since),
             until: rfc3339(cap.opts.until),
@@ -873,6 +904,8 @@ fn manifest(cap: &mut Cap) -> Result<(), String> {
         capture: CaptureOut {
             redacted: cap.opts.redact,
             redact_ips: cap.opts.redact && cap.opts.redact_ips,
+            ssh: cap.target.ssh().map(|(d, _)| d.to_string()),
+            hostname: cap.target.ssh().map(|(_, h)| h.to_string()),
             missing: cap.missing.clone(),
         },
     };
@@ -909,6 +942,8 @@ mod tests {
             no_systemd: true,
             no_redact: false,
             redact_ips: false,
+            ssh: vec![],
+            ssh_config: None,
         };
         let now = parse_instant("2023-04-13T12:00:00Z").unwrap();
         let o = options(&args("1h", "b.tar.gz"), now).unwrap();
@@ -946,6 +981,8 @@ mod tests {
             capture: CaptureOut {
                 redacted: true,
                 redact_ips: false,
+                ssh: None,
+                hostname: None,
                 missing: vec!["systemctl: not there".into()],
             },
         };

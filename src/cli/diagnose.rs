@@ -24,12 +24,27 @@ pub fn print(incident: &Incident, format: OutFormat, out: &mut impl Write) -> st
     } = analyse(incident, library);
     if format == OutFormat::Json {
         #[derive(serde::Serialize)]
-        struct Out {
+        struct JsonHost<'a> {
+            name: &'a str,
+            /// Seconds taken off its clock (`--skew`).
+            skew: f64,
+        }
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            hosts: Vec<JsonHost<'a>>,
             #[serde(flatten)]
             diagnosis: crate::analysis::rules::JsonDiagnosis,
             checklist: Vec<crate::analysis::checklist::JsonWalk>,
         }
         let json = serde_json::to_string(&Out {
+            hosts: incident
+                .hosts
+                .iter()
+                .map(|h| JsonHost {
+                    name: &h.name,
+                    skew: h.skew as f64 / 1e6,
+                })
+                .collect(),
             diagnosis: d.to_json(incident),
             checklist: checklist.to_json(incident),
         })?;

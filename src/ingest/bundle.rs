@@ -82,6 +82,65 @@ pub fn open(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> {
     Ok(files)
 }
 
+/// A bundle of several hosts (`sitrep capture --ssh a,b -o FILE.tar.gz`): every file under
+/// `hosts/NAME/`, each host a bundle of its own with its `manifest.toml`. Split into one
+/// [`BundleFiles`] per host, named `BUNDLE/hosts/NAME`; any other bundle comes back as it is.
+pub fn split_hosts(files: BundleFiles) -> Vec<BundleFiles> {
+    let host_of = |path: &str| -> Option<String> {
+        let rest = path.strip_prefix("hosts/")?;
+        let (name, inner) = rest.split_once('/')?;
+        (!name.is_empty() && !inner.is_empty()).then(|| name.to_string())
+    };
+    let multi = !files.entries.is_empty()
+        && files.entries.iter().all(|e| host_of(&e.path).is_some())
+        && files
+            .entries
+            .iter()
+            .any(|e| e.path.starts_with("hosts/") && e.path.ends_with("/manifest.toml"));
+    if !multi || files.loose {
+        return vec![files];
+    }
+    let mut hosts: Vec<BundleFiles> = Vec::new();
+    for e in files.entries {
+        let Some(name) = host_of(&e.path) else {
+            continue;
+        };
+        let prefix = format!("hosts/{name}/");
+        let i = match hosts.iter().position(|h| h.name.ends_with(&prefix)) {
+            Some(i) => i,
+            None => {
+                hosts.push(BundleFiles {
+                    name: format!("{}/{prefix}", files.name),
+                    ..BundleFiles::default()
+                });
+                hosts.len() - 1
+            }
+        };
+        let inner = e.path[prefix.len()..].to_string();
+        if inner == "manifest.toml" {
+            hosts[i].manifest = Some(String::from_utf8_lossy(&e.data).into_owned());
+        } else {
+            hosts[i].entries.push(Entry { path: inner, ..e });
+        }
+    }
+    for h in &mut hosts {
+        h.name.pop();
+    }
+    let mut notes = files.notes;
+    // The top manifest names the hosts the capture could not reach.
+    if let Some(Ok(top)) = files.manifest.as_deref().map(toml::from_str::<toml::Table>)
+        && let Some(toml::Value::Array(failed)) = top.get("failed")
+    {
+        for f in failed.iter().filter_map(|v| v.as_str()) {
+            notes.push(format!("{}: not captured: {f}", files.name));
+        }
+    }
+    if let Some(first) = hosts.first_mut() {
+        first.notes = notes;
+    }
+    hosts
+}
+
 fn io_error(path: &Path, e: std::io::Error) -> LoadError {
     if e.kind() == std::io::ErrorKind::NotFound {
         LoadError::NotFound {

@@ -58,7 +58,7 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Incident, LoadError
                     .push(format!("{}: a journal store, but {e}", p.display())),
             }
         } else if meta.is_dir() || bundle::is_archive(p) {
-            bundles.push(bundle::open(p, &opts.limits)?);
+            bundles.extend(bundle::split_hosts(bundle::open(p, &opts.limits)?));
         } else {
             let mut one = bundle::open(p, &opts.limits)?;
             loose.entries.append(&mut one.entries);

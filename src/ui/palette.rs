@@ -1,5 +1,5 @@
 //! The command palette (`:`): one fuzzy list over what can be done or gone to: actions,
-//! panes, units, files, findings, runbooks, lessons and recent searches. `Ctrl-P` opens it on
+//! panes, hosts, units, files, findings, runbooks, lessons and recent searches. `Ctrl-P` opens it on
 //! the places only (units, files, findings). Matched characters are shown.
 
 use fuzzy_matcher::FuzzyMatcher;
@@ -22,6 +22,8 @@ pub enum Target {
     Search(String),
     /// A lesson of `sitrep learn`: this console closes and the lesson opens.
     Lesson(String),
+    /// Only this host's records (a `host=NAME` filter).
+    Host(String),
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +61,15 @@ pub fn entries(app: &App, places: bool) -> Vec<Entry> {
                 kind: "pane",
                 label: format!("{} {}", i + 1, p.kind.title()),
                 target: Target::Pane(i),
+            });
+        }
+    }
+    if app.incident.hosts.len() > 1 {
+        for h in &app.incident.hosts {
+            out.push(Entry {
+                kind: "host",
+                label: format!("{} (only its records)", h.name),
+                target: Target::Host(h.name.clone()),
             });
         }
     }
@@ -184,6 +195,20 @@ impl App {
                 self.walk.open = true;
                 self.findings_open = false;
                 self.open_walk(w, true);
+            }
+            Target::Host(h) => {
+                let text = format!("host={h}");
+                match crate::analysis::query::Query::parse(&text) {
+                    Ok(query) => {
+                        self.filters.add(super::filter::Rule::Where {
+                            query,
+                            text,
+                            keep: true,
+                        });
+                        self.apply_filters();
+                    }
+                    Err(e) => self.status = Some(format!("host {h}: {e}")),
+                }
             }
             Target::Lesson(id) => {
                 self.next_lesson = Some(id);

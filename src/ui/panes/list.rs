@@ -87,9 +87,15 @@ fn row_spans(
     // Several files of a kind (rotations, hosts) merge in one pane: say which file.
     if kind != ListKind::Timeline && app.lists.iter().any(|p| p.kind == kind && p.files > 1) {
         let name = s.file.rsplit('/').next().unwrap_or(&s.file);
-        let tag = fit(&sanitize(name), 14);
-        rest = rest.saturating_sub(15);
-        time = Span::styled(format!("{} {tag:<14}", clock(s.ts[row])), theme.muted());
+        // Several hosts: the host first, so two hosts' access.log can be told apart.
+        let (name, w) = if inc.hosts.len() > 1 {
+            (format!("{} {name}", s.host), 20)
+        } else {
+            (name.to_string(), 14)
+        };
+        let tag = fit(&sanitize(&name), w);
+        rest = rest.saturating_sub(w + 1);
+        time = Span::styled(format!("{} {tag:<w$}", clock(s.ts[row])), theme.muted());
     }
     match kind {
         ListKind::Timeline => {

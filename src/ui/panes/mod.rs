@@ -17,6 +17,47 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Clear};
 
+/// Groups of lines (one per host) cut to fit `height` together: each group gets an equal
+/// share, a short group's unused share going to the others, so no host drops out of sight.
+pub fn fit_groups<'a>(
+    groups: Vec<Vec<ratatui::text::Line<'a>>>,
+    height: usize,
+) -> Vec<ratatui::text::Line<'a>> {
+    let mut quota = vec![0usize; groups.len()];
+    let mut left = height;
+    // Hand out one line at a time to every group that still has some, until none is left.
+    while left > 0 {
+        let mut gave = false;
+        for (i, g) in groups.iter().enumerate() {
+            if left > 0 && quota[i] < g.len() {
+                quota[i] += 1;
+                left -= 1;
+                gave = true;
+            }
+        }
+        if !gave {
+            break;
+        }
+    }
+    groups
+        .into_iter()
+        .zip(quota)
+        .flat_map(|(g, q)| g.into_iter().take(q))
+        .collect()
+}
+
+/// The line that opens a host's group in the units and sockets panes (several hosts).
+pub fn host_heading<'a>(
+    host: &str,
+    width: u16,
+    theme: &crate::ui::theme::Theme,
+) -> ratatui::text::Line<'a> {
+    let name = crate::text::sanitize(host);
+    let head = format!("── {name} ");
+    let fill = usize::from(width).saturating_sub(head.chars().count());
+    ratatui::text::Line::styled(format!("{head}{}", "─".repeat(fill)), theme.title(false))
+}
+
 /// An overlay of `w`x`h` cells centred in `area`, cleared and framed with `title`; returns the
 /// frame's block and its area (the caller draws inside `block.inner(area)`).
 pub fn overlay(

@@ -21,10 +21,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let w = usize::from(inner.width);
-    let lines: Vec<Line> = listeners
-        .iter()
-        .take(usize::from(inner.height))
-        .map(|l| {
+    let multi_host = app.incident.hosts.len() > 1;
+    let mut group: Option<&str> = None;
+    let mut groups: Vec<Vec<Line>> = Vec::new();
+    for l in &listeners {
+        // Several hosts: each host's listeners under its name.
+        if groups.is_empty() || multi_host && group != Some(l.host.as_str()) {
+            group = Some(l.host.as_str());
+            let mut g = Vec::new();
+            if multi_host {
+                g.push(super::host_heading(&l.host, inner.width, theme));
+            }
+            groups.push(g);
+        }
+        let Some(lines) = groups.last_mut() else {
+            continue;
+        };
+        lines.push({
             let who = match (&l.process, l.pid) {
                 (Some(p), Some(pid)) => format!("{p}/{pid}"),
                 (Some(p), None) => p.clone(),
@@ -42,8 +55,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Span::raw(format!("{addr:<addr_w$}")),
                 Span::styled(right, theme.muted()),
             ])
-        })
-        .collect();
+        });
+    }
+    let lines = super::fit_groups(groups, usize::from(inner.height));
     if lines.is_empty() {
         f.render_widget(
             Paragraph::new(Line::styled("no ss snapshot in this bundle", theme.muted())),

@@ -66,8 +66,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             3
         }
     };
+    let multi_host = app.incident.hosts.len() > 1;
     let mut units: Vec<&UnitState> = all.iter().filter(|u| shown(u)).collect();
-    units.sort_by_key(|u| rank(u));
+    // Several hosts: grouped by host (in load order), each group ranked.
+    let host_rank = |u: &UnitState| {
+        app.incident
+            .hosts
+            .iter()
+            .position(|h| h.name == u.host)
+            .filter(|_| multi_host)
+            .unwrap_or(0)
+    };
+    units.sort_by_key(|u| (host_rank(u), rank(u)));
     let title = format!(
         " Units @{} · {failed} failed · {}/{} ",
         &super::list::clock(app.cursor)[..8],
@@ -79,15 +89,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(Span::styled(title, theme.title(false)));
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let multi_host = app.incident.hosts.len() > 1;
     let w = usize::from(inner.width);
-    let mut lines: Vec<Line> = Vec::new();
+    let mut groups: Vec<Vec<Line>> = Vec::new();
+    let mut group: Option<&str> = None;
     for u in &units {
-        let name = if multi_host {
-            format!("{}:{}", u.host, u.unit)
-        } else {
-            u.unit.clone()
+        if groups.is_empty() || multi_host && group != Some(u.host.as_str()) {
+            group = Some(u.host.as_str());
+            let mut g = Vec::new();
+            if multi_host {
+                g.push(super::host_heading(&u.host, inner.width, theme));
+            }
+            groups.push(g);
+        }
+        let Some(lines) = groups.last_mut() else {
+            continue;
         };
+        let name = u.unit.clone();
         let name: String = sanitize(&name).into_owned();
         let mut state = if u.active == u.sub {
             u.active.clone()
@@ -127,7 +144,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ));
         }
     }
-    lines.truncate(usize::from(inner.height));
+    let lines = super::fit_groups(groups, usize::from(inner.height));
     if lines.is_empty() {
         f.render_widget(
             Paragraph::new(Line::styled("no unit state in this bundle", theme.muted())),
