@@ -694,6 +694,13 @@ fn the_palette_finds_places_and_actions_fuzzily() {
     }
     a.text_key(KeyCode::Enter);
     assert!(a.zoom);
+    // `:report` offers writing the incident report first.
+    let all = sitrep::ui::palette::entries(&a, false);
+    let best = sitrep::ui::palette::ranked(&all, "report")[0].0;
+    assert_eq!(
+        all[best].target,
+        sitrep::ui::palette::Target::Action(Action::Report)
+    );
     // Ctrl-P: places only, no actions.
     a.update(Action::Jump);
     for c in "zoom".chars() {
