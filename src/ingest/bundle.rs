@@ -224,7 +224,17 @@ fn read_dir(root: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> {
     let mut stack = vec![root.to_path_buf()];
     let mut found: Vec<(String, PathBuf)> = Vec::new();
     while let Some(dir) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
+        // The bundle's own folder must be readable; a folder inside it that is not is said
+        // and the rest is read.
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if dir != root => {
+                out.notes
+                    .push(format!("{}: cannot read this folder ({e})", dir.display()));
+                continue;
+            }
+            Err(e) => return Err(io_error(&dir, e)),
+        };
         for ent in rd {
             let ent = ent.map_err(|e| io_error(&dir, e))?;
             let p = ent.path();
@@ -252,6 +262,11 @@ fn read_dir(root: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> {
                 }
             } else if meta.is_file() {
                 found.push((rel, p));
+            } else {
+                // Opening a named pipe would wait forever; a device could be endless.
+                out.notes.push(format!(
+                    "{rel}: not a regular file (a pipe, socket or device); not read"
+                ));
             }
         }
     }

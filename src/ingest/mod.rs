@@ -9,6 +9,7 @@ pub mod journal_store;
 pub mod level_guess;
 pub mod manifest;
 pub mod multiline;
+pub mod outliers;
 pub mod reclaim;
 pub mod rotation;
 pub mod sniff;
@@ -156,9 +157,20 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
             String::from_utf8_lossy(&r.data).into_owned(),
         ));
     }
+    if entries.is_empty() && notes.is_empty() {
+        notes.push(format!(
+            "{}: no file in it to read (an empty bundle)",
+            files.name
+        ));
+    }
     let mut order: Vec<String> = entries.iter().map(|e| e.path.clone()).collect();
     rotation::sort_for_reading(&mut order);
-    entries.sort_by_key(|e| order.iter().position(|p| *p == e.path));
+    let rank: std::collections::HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    entries.sort_by_key(|e| rank.get(e.path.as_str()).copied());
 
     let sniffed: Vec<FormatId> = entries
         .iter()
@@ -177,6 +189,9 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
     }
     for s in &sources {
         for n in &s.notes {
+            notes.push(format!("{}: {n}", s.file));
+        }
+        if let Some(n) = outliers::note(s) {
             notes.push(format!("{}: {n}", s.file));
         }
     }

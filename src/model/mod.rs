@@ -61,9 +61,14 @@ impl Incident {
             .iter()
             .find(|h| h.name == s.host)
             .map(|h| &h.parse_ctx);
+        // A record longer than the display limit (a 500 MB line) is read for fields over its
+        // head only: fields are shown and compared, and a copy of the whole would cost more
+        // than the rest of a frame.
+        let raw = s.raw(row);
+        let raw = &raw[..raw.len().min(source::MAX_DISPLAY_LINE)];
         match ctx {
-            Some(ctx) => format.fields(s.raw(row), ctx),
-            None => format.fields(s.raw(row), &Default::default()),
+            Some(ctx) => format.fields(raw, ctx),
+            None => format.fields(raw, &Default::default()),
         }
     }
 }

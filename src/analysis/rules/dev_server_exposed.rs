@@ -153,6 +153,10 @@ impl Rule for DevServerExposed {
         let mut seen: Vec<Sighting> = Vec::new();
         // Units that start a dev server.
         for (i, s) in src.iter().enumerate() {
+            // Only unit files are read here: no lossy copy of every log.
+            if !matches!(s.format, FormatId::SystemctlCat | FormatId::SystemctlShow) {
+                continue;
+            }
             let text = String::from_utf8_lossy(&s.data);
             let commands: Vec<(String, String)> = match s.format {
                 FormatId::SystemctlCat => parse_units(&text)

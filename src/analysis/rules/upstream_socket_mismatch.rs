@@ -94,6 +94,10 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
     // Pass 1: services that run gunicorn (their names pair them with socket units).
     let mut services: Vec<(String, String)> = Vec::new();
     for (i, s) in src.iter().enumerate() {
+        // Only unit files are read here: no lossy copy of every log (a log may be 500 MB).
+        if !matches!(s.format, FormatId::SystemctlCat | FormatId::SystemctlShow) {
+            continue;
+        }
         let text = String::from_utf8_lossy(&s.data);
         let units: Vec<(String, Vec<String>, bool)> = match s.format {
             FormatId::SystemctlCat => parse_units(&text)

@@ -164,16 +164,20 @@ pub fn display_text(id: FormatId, raw: &[u8]) -> Cow<'_, str> {
 }
 
 pub fn plain_text(raw: &[u8]) -> Cow<'_, str> {
-    let clean = !raw.contains(&b'\r') && raw.len() <= MAX_DISPLAY_LINE;
+    // memchr, not a byte loop: a record may be a 500 MB line, and this runs for every look.
+    let clean = raw.len() <= MAX_DISPLAY_LINE && memchr::memchr(b'\r', raw).is_none();
     if clean {
         return String::from_utf8_lossy(raw);
     }
     let mut out = String::with_capacity(raw.len().min(MAX_DISPLAY_LINE * 2));
-    for (i, line) in raw.split(|b| *b == b'\n').enumerate() {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', raw).chain(std::iter::once(raw.len()));
+    for (i, end) in ends.enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        let line = trim_cr(line);
+        let line = trim_cr(&raw[start..end]);
+        start = end + 1;
         if line.len() > MAX_DISPLAY_LINE {
             out.push_str(&String::from_utf8_lossy(&line[..MAX_DISPLAY_LINE]));
             out.push_str(&format!(" [… line cut: {} bytes in all]", line.len()));
