@@ -50,11 +50,19 @@ pub struct Plan {
 pub struct Feed {
     pub rx: UnboundedReceiver<Update>,
     stop: Arc<AtomicBool>,
+    /// Says when the collectors' thread has ended (its runtime dropped, children killed).
+    done: Option<std::sync::mpsc::Receiver<()>>,
 }
 
 impl Drop for Feed {
+    /// Stop the collectors and wait (2 s at most) for their children to be killed: the
+    /// process may exit right after, and a `journalctl -f` or a hung `systemctl` must not
+    /// outlive it.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(done) = self.done.take() {
+            let _ = done.recv_timeout(Duration::from_secs(2));
+        }
     }
 }
 
@@ -76,7 +84,9 @@ pub fn start(plan: Plan) -> Feed {
     let (tx, rx) = unbounded_channel();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
+    let (finished, done) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let _finished = finished;
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -103,9 +113,15 @@ pub fn start(plan: Plan) -> Feed {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
-        // Dropping the runtime ends the tasks; their children are killed on drop.
+        // Dropping the runtime ends the tasks; their children are killed on drop. Then
+        // `_finished` goes, which tells the Feed.
+        drop(rt);
     });
-    Feed { rx, stop }
+    Feed {
+        rx,
+        stop,
+        done: Some(done),
+    }
 }
 
 async fn follow_file(path: PathBuf, name: String, tail: u64, tx: UnboundedSender<Update>) {

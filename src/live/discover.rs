@@ -143,6 +143,14 @@ pub fn discover(ask: &Ask) -> Found {
                 }
             }
         }
+        // A systemctl that hangs means systemd is there but busy (PID 1 wedged, a dbus
+        // storm): the journal is followed anyway and the units are asked again each poll.
+        Err(e) if e.contains("timed out") => {
+            found.systemd = true;
+            found.problems.push(format!(
+                "systemctl list-units: {e}; the journal is followed and units are asked again every poll"
+            ));
+        }
         Err(e) => found
             .problems
             .push(format!("{e}; units and the journal are not watched")),

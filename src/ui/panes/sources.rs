@@ -55,8 +55,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ));
         }
     }
-    let h = (lines.len() as u16 + 2).min(area.height);
     let w = area.width.saturating_sub(4).min(120);
+    // Rows as wrapped in the box, so a long problem does not push the last one out.
+    let inner_w = usize::from(w.saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    let h = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(area.height);
     let (block, r) = super::overlay(f, area, (w, h), " Sources (any key closes) ", theme);
     let inner = block.inner(r);
     f.render_widget(block, r);
