@@ -279,3 +279,53 @@ fn a_capture_onto_a_full_disk_exits_2_and_leaves_nothing() {
         .collect();
     assert!(left.is_empty(), "left on the full disk: {left:?}");
 }
+
+#[test]
+fn live_mode_as_a_plain_user_says_when_a_rotated_log_is_unreadable_and_reads_it_once_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let open = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    open(root, 0o755);
+    let state = root.join("state");
+    std::fs::create_dir(&state).unwrap();
+    open(&state, 0o777);
+    let logs = root.join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    open(&logs, 0o755);
+    let log = logs.join("app.log");
+    std::fs::write(
+        &log,
+        "[2023-04-13 11:24:04 +0000] [9] [INFO] before-rotation\n",
+    )
+    .unwrap();
+    open(&log, 0o644);
+    let setpriv = common::binary(&["/usr/bin/setpriv", "/bin/setpriv"], "util-linux");
+    let tmux = common::Tmux::new("perm");
+    // As nobody: root reads every file whatever its mode.
+    tmux.start(&format!(
+        "{setpriv} --reuid=65534 --regid=65534 --clear-groups env HOME={s} XDG_STATE_HOME={s} {bin} live --no-systemd --log {log}; echo SITREP-EXIT=$?; sleep 30",
+        s = state.display(),
+        bin = env!("CARGO_BIN_EXE_sitrep"),
+        log = log.display(),
+    ));
+    tmux.wait_for("before-rotation");
+    // Rotated; the new file is root's alone, as a `create 0600 root root` rule makes it.
+    std::fs::rename(&log, logs.join("app.log.1")).unwrap();
+    std::fs::write(
+        &log,
+        "[2023-04-13 11:24:09 +0000] [9] [INFO] after-rotation\n",
+    )
+    .unwrap();
+    open(&log, 0o600);
+    std::thread::sleep(Duration::from_secs(2));
+    tmux.send(&["S"]);
+    let sources = tmux.wait_for("permission denied");
+    assert!(!tmux.screen().contains("after-rotation"), "{sources}");
+    tmux.send(&["x"]);
+    // Allowed again: read from its start, nothing lost.
+    open(&log, 0o644);
+    tmux.wait_for("after-rotation");
+    tmux.quit();
+}
