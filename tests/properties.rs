@@ -73,3 +73,135 @@ proptest! {
         prop_assert!(keys.windows(2).all(|w| w[0] < w[1]));
     }
 }
+
+/// Bundle file names that lead the sniffer to each family of formats.
+const NAMES: &[&str] = &[
+    "nginx/access.log",
+    "nginx/error.log",
+    "nginx/nginx-T.txt",
+    "journal/journal.json",
+    "sockets/ss.txt",
+    "systemd/units.json",
+    "systemd/show/gunicorn.service.txt",
+    "systemd/cat/gunicorn.service",
+    "app/gunicorn.log",
+    "ci/pipeline.json",
+    "platform/revisions.txt",
+    "platform/env.txt",
+];
+
+/// A real archive (the I-1 bundle, packed once) to damage.
+fn i1_archive() -> &'static [u8] {
+    static ARCHIVE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/bundles/i1-socket-mismatch");
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        tar.append_dir_all(".", dir).unwrap();
+        tar.into_inner().unwrap().finish().unwrap()
+    })
+}
+
+/// TOML-like text: real keys and brackets mixed with noise.
+fn tomlish() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("id = \"x\"\n".to_string()),
+        Just("title = \"t\"\n".to_string()),
+        Just("[[step]]\n".to_string()),
+        Just("[[objective]]\n".to_string()),
+        Just("check = { rule = \"upstream-unreachable\" }\n".to_string()),
+        Just("commands = [\"ss -ltnp\", \"{{unit}}\"]\n".to_string()),
+        Just("next = \"a\"\n".to_string()),
+        Just("bundle = \"i1-socket-mismatch\"\n".to_string()),
+        Just("[keys]\nquit = \"Q\"\n".to_string()),
+        Just("theme = \"light\"\n".to_string()),
+        Just("\"\"\"\n".to_string()),
+        ".{0,30}".prop_map(|s| s),
+    ];
+    proptest::collection::vec(piece, 0..20).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any bytes under any bundle name: loaded, analysed, reported and drawn without a panic.
+    #[test]
+    fn the_whole_pipeline_takes_any_file(
+        files in proptest::collection::vec((0..NAMES.len(), loggy()), 1..4)
+    ) {
+        use sitrep::ingest::bundle::{BundleFiles, Entry};
+        let entries = files
+            .into_iter()
+            .map(|(i, data)| Entry {
+                path: NAMES[i].to_string(),
+                data: sitrep::model::source::Bytes::Owned(data),
+                mtime: None,
+                notes: Vec::new(),
+            })
+            .collect();
+        let inc = sitrep::ingest::load_files(
+            BundleFiles { name: "prop".into(), entries, ..BundleFiles::default() },
+            &LoadOptions::default(),
+        );
+        let lib = sitrep::analysis::checklist::Library::load(None, &inc);
+        let a = sitrep::analysis::analyse(&inc, lib);
+        let report = sitrep::report::render(
+            &inc, &a.diagnosis, &a.checklist, &Default::default(), &["prop".to_string()],
+        );
+        prop_assert!(!report.contains('\x1b'));
+        let mut app = sitrep::ui::app::App::new(inc);
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        for action in [
+            sitrep::ui::action::Action::Down,
+            sitrep::ui::action::Action::Findings,
+            sitrep::ui::action::Action::Down,
+            sitrep::ui::action::Action::Explain,
+        ] {
+            app.update(action);
+            t.draw(|f| sitrep::ui::draw(f, &mut app, &sitrep::ui::theme::Theme::plain())).unwrap();
+        }
+    }
+
+    /// A real archive cut anywhere or with bytes changed: read without a panic, never changed.
+    #[test]
+    fn a_damaged_archive_is_read_or_refused(
+        cut in 0.0f64..1.0,
+        flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..8),
+    ) {
+        let mut data = i1_archive().to_vec();
+        data.truncate(((data.len() as f64) * cut) as usize + 1);
+        for (at, b) in flips {
+            let i = ((data.len() as f64) * at) as usize;
+            if let Some(x) = data.get_mut(i) {
+                *x ^= b;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.tar.gz");
+        std::fs::write(&path, &data).unwrap();
+        let opts = LoadOptions {
+            limits: sitrep::ingest::bundle::Limits { max_file: 1 << 20, max_total: 4 << 20 },
+            ..LoadOptions::default()
+        };
+        let _ = load(std::slice::from_ref(&path), &opts);
+        prop_assert_eq!(std::fs::read(&path).unwrap(), data);
+    }
+
+    /// Runbooks, lessons and config files: an error message or a value, never a panic.
+    #[test]
+    fn toml_loaders_answer_anything(text in tomlish()) {
+        use sitrep::analysis::checklist::runbook::{Origin, parse};
+        let ids = sitrep::analysis::checklist::rule_ids();
+        if let Err(problems) = parse(&text, Origin::User("prop.toml".into()), &ids) {
+            prop_assert!(!problems.is_empty());
+        }
+        let _ = sitrep::learn::lesson::parse(&text);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, &text).unwrap();
+        let _ = sitrep::config::load_from(&path);
+        let _ = sitrep::ingest::manifest::Manifest::parse(&text);
+        let _ = sitrep::analysis::query::Query::parse(&text);
+    }
+}
