@@ -116,5 +116,17 @@ pub fn write(dir: &Path, out: &mut impl Write) -> std::io::Result<()> {
             out,
         )?;
     }
+    // Three hosts on one timeline (the proxy's nginx and two app servers, one of them 2.3 s
+    // ahead), from the repository's test set.
+    let hosts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hosts");
+    let paths: Vec<_> = ["proxy1", "app1", "app2"]
+        .iter()
+        .map(|h| hosts.join(h))
+        .collect();
+    if let Ok(inc) = load(&paths, &LoadOptions::default()) {
+        let mut app = App::new(inc);
+        app.update(Action::Down);
+        shot(dir, "hosts-200x50", &mut app, (200, 50), &theme, out)?;
+    }
     Ok(())
 }

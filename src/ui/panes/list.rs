@@ -99,8 +99,16 @@ fn row_spans(
     }
     match kind {
         ListKind::Timeline => {
+            // Several hosts: the host, padded to the longest name so the columns line up.
             let host = if inc.hosts.len() > 1 {
-                format!("{} ", s.host)
+                let w = inc
+                    .hosts
+                    .iter()
+                    .map(|h| h.name.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .min(16);
+                format!("{:<w$} ", fit(&sanitize(&s.host), w))
             } else {
                 String::new()
             };
