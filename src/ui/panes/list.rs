@@ -85,7 +85,9 @@ fn row_spans(
     let sev_style = theme.severity(sev);
     let mut rest = width.saturating_sub(13);
     // Several files of a kind (rotations, hosts) merge in one pane: say which file.
-    if kind != ListKind::Timeline && app.lists.iter().any(|p| p.kind == kind && p.files > 1) {
+    if kind != ListKind::Timeline
+        && (inc.hosts.len() > 1 || app.lists.iter().any(|p| p.kind == kind && p.files > 1))
+    {
         let name = s.file.rsplit('/').next().unwrap_or(&s.file);
         // Several hosts: the host first, so two hosts' access.log can be told apart.
         let (name, w) = if inc.hosts.len() > 1 {
