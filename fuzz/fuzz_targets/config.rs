@@ -21,7 +21,8 @@ fuzz_target!(|input: &[u8]| {
             std::io::Write::write_all(&mut f, rest).expect("write config");
             if let Ok(cfg) = sitrep::config::load_from(f.path()) {
                 let mut km = Keymap::default();
-                km.patch(&cfg.keys).expect("keys load_from accepted must patch");
+                km.patch(&cfg.keys)
+                    .expect("keys load_from accepted must patch");
                 for e in km.entries() {
                     let _ = e.label();
                 }
@@ -34,7 +35,12 @@ fuzz_target!(|input: &[u8]| {
             let depth = [Depth::TrueColor, Depth::Indexed256, Depth::Basic16][d as usize - 1];
             let text = String::from_utf8_lossy(rest);
             if let Ok(theme) = Theme::parse_at(&text, false, depth) {
-                let _ = (theme.colours(), theme.header(), theme.selection(), theme.muted());
+                let _ = (
+                    theme.colours(),
+                    theme.header(),
+                    theme.selection(),
+                    theme.muted(),
+                );
             }
         }
         _ => {

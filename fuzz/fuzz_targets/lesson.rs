@@ -31,7 +31,10 @@ fn incident() -> &'static Incident {
             BundleFiles {
                 name: "fuzz".into(),
                 manifest: None,
-                entries: vec![entry("nginx/error.log", ERROR), entry("nginx/access.log", ACCESS)],
+                entries: vec![
+                    entry("nginx/error.log", ERROR),
+                    entry("nginx/access.log", ACCESS),
+                ],
                 notes: vec![],
                 loose: false,
             },

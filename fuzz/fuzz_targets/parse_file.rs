@@ -43,7 +43,8 @@ const PATHS: &[&str] = &[
 ];
 
 const SPLIT: &[u8] = b"\n=====\n";
-const MANIFEST: &str = "host = \"web1\"\ncaptured_at = \"2023-04-13T12:00:00Z\"\ntz = \"+02:00\"\ncpus = 2\n";
+const MANIFEST: &str =
+    "host = \"web1\"\ncaptured_at = \"2023-04-13T12:00:00Z\"\ntz = \"+02:00\"\ncpus = 2\n";
 /// As the disk loader bounds a `.gz` (here small, to keep runs fast).
 const MAX_GZ: u64 = 1 << 20;
 

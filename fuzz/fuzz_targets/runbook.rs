@@ -33,7 +33,10 @@ fn incident() -> &'static Incident {
             BundleFiles {
                 name: "fuzz".into(),
                 manifest: Some("captured_at = \"2023-04-13T12:00:00Z\"\n".into()),
-                entries: vec![entry("nginx/access.log", ACCESS), entry("nginx/error.log", ERROR)],
+                entries: vec![
+                    entry("nginx/access.log", ACCESS),
+                    entry("nginx/error.log", ERROR),
+                ],
                 notes: vec![],
                 loose: false,
             },
@@ -65,7 +68,8 @@ fuzz_target!(|input: &[u8]| {
             if sel & 4 != 0 {
                 // As a bundle's runbook: beside the built-ins, walked against the incident.
                 let mut inc = Incident::default();
-                inc.runbooks.push(("fuzz/runbooks/x.toml".into(), text.to_string()));
+                inc.runbooks
+                    .push(("fuzz/runbooks/x.toml".into(), text.to_string()));
                 let lib = Library::load(None, &inc);
                 let a = sitrep::analysis::analyse(incident(), lib);
                 let _ = a.checklist.to_json(incident());

@@ -200,6 +200,13 @@ pub fn lint(lesson: &Lesson, incident: &crate::model::Incident) -> Vec<String> {
         }
     }
     for (i, h) in lesson.hint.iter().enumerate() {
+        if h.cost > 100 {
+            out.push(format!(
+                "hint {}: costs {} points, more than the 100 a lesson starts with",
+                i + 1,
+                h.cost
+            ));
+        }
         if let Some(p) = &h.pane {
             let filled = match p.as_str() {
                 "timeline" | "units" | "sockets" | "detail" => true,

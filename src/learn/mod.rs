@@ -209,18 +209,18 @@ impl Attempt {
 
     /// Points so far: 100, less hints, reveals, wrong tries and slow minutes.
     pub fn score(&self) -> u32 {
-        let hints: u32 = self
+        // Saturating: costs come from the lesson file (fuzzing found a sum that overflowed).
+        let hints = self
             .lesson
             .hint
             .iter()
             .take(self.hints)
-            .map(|h| h.cost)
-            .sum();
+            .fold(0u32, |sum, h| sum.saturating_add(h.cost));
         let minutes = (self.started.elapsed().as_secs() / 60).saturating_sub(FREE_MINUTES);
         let lost = hints
-            + self.wrong * WRONG
-            + if self.revealed { REVEAL } else { 0 }
-            + u32::try_from(minutes).unwrap_or(u32::MAX);
+            .saturating_add(self.wrong.saturating_mul(WRONG))
+            .saturating_add(if self.revealed { REVEAL } else { 0 })
+            .saturating_add(u32::try_from(minutes).unwrap_or(u32::MAX));
         100u32.saturating_sub(lost)
     }
 }
@@ -286,6 +286,29 @@ mod tests {
 
     fn root() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    }
+
+    /// Found while fuzzing the lesson loader: hint costs that sum past `u32::MAX` made
+    /// the score panic (debug) or wrap (release). Now the score bottoms out at 0 and lint
+    /// names the hint.
+    #[test]
+    fn huge_hint_costs_score_zero_and_are_linted() {
+        let text = "id = \"x\"\ntitle = \"x\"\nlevel = \"first-day\"\nbundle = \"healthy\"\nbrief = \"\"\ndebrief = \"\"\n[[hint]]\ntext = \"a\"\ncost = 4294967295\n[[hint]]\ntext = \"b\"\ncost = 1\n";
+        let lesson = super::lesson::parse(text).unwrap();
+        let incident = crate::ingest::load_files(
+            crate::ingest::embedded::bundle("healthy").unwrap(),
+            &Default::default(),
+        );
+        let problems = super::lesson::lint(&lesson, &incident);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("hint 1: costs 4294967295 points")),
+            "{problems:?}"
+        );
+        let mut a = super::Attempt::new(lesson);
+        while a.hint().is_some() {}
+        assert_eq!(a.score(), 0);
     }
 
     #[test]
