@@ -32,6 +32,13 @@ for b in healthy awkward i3-daemon-reload i6-pipeline-platform; do
   { printf '\000'; gzip -c /tmp/sitrep-seed.tar; } | head -c 65536 > $C/bundle_archive/$b.tar.gz
 done
 rm -f /tmp/sitrep-seed.tar
+# A bundle of several hosts, as capture --ssh writes: hosts/NAME/... and a top manifest.
+M=$(mktemp -d)
+mkdir -p $M/hosts
+cp -r $R/tests/hosts/app1 $R/tests/hosts/proxy1 $M/hosts/
+printf 'hosts = ["app1", "proxy1"]\nfailed = ["down: ssh down: Connection refused"]\n' > $M/manifest.toml
+{ printf '\000'; tar -C $M -czf - manifest.toml hosts; } > $C/bundle_archive/multi-host.tar.gz
+rm -rf $M
 
 for f in $R/src/analysis/checklist/runbooks/*.toml; do
   { printf '\006'; cat "$f"; } > $C/runbook/$(basename "$f"); done
