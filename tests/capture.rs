@@ -44,13 +44,13 @@ fn capture_of_i1_is_redacted_and_diagnosed() {
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     // The access log also records the Authorization header, as some sites do.
-    let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {l}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    log_format withauth '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" \"$http_authorization\"';\n    access_log {l}/access.log withauth;\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://127.0.0.1:{dead}; }}\n    }}\n}}\n",
-        r = root.display(),
-        l = logs.display()
+    let conf_path = common::i1_nginx_conf(
+        root,
+        &logs,
+        port,
+        dead,
+        "log_format withauth '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" \"$http_authorization\"';\n    access_log {access_log} withauth",
     );
-    let conf_path = root.join("nginx.conf");
-    std::fs::write(&conf_path, conf).unwrap();
     let server = common::start_nginx(root, &conf_path);
     assert!(get(port, "/", "").contains("502 Bad Gateway"));
     let auth = format!("Authorization: Bearer {BEARER}\r\n");

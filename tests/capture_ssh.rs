@@ -115,13 +115,7 @@ fn i1_stack(root: &Path) -> (Running, Running, PathBuf, u16, u16) {
     let (port, dead) = (free_port(), free_port());
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {l}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    access_log {l}/access.log;\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://127.0.0.1:{dead}; }}\n    }}\n}}\n",
-        r = root.display(),
-        l = logs.display()
-    );
-    let conf_path = root.join("nginx.conf");
-    std::fs::write(&conf_path, conf).unwrap();
+    let conf_path = common::i1_nginx_conf(root, &logs, port, dead, "access_log {access_log}");
     let server = common::start_nginx(root, &conf_path);
     assert!(get(port, "/", "").contains("502 Bad Gateway"));
     assert!(get(port, "/login?password=hunter2", "").contains("502 Bad Gateway"));

@@ -17,15 +17,6 @@ use std::time::{Duration, Instant};
 
 /// A journal of `n` entries from the last minutes, written by systemd-journal-remote.
 fn journal_store(root: &Path, n: usize) -> std::path::PathBuf {
-    let remote = common::binary(
-        &[
-            "/lib/systemd/systemd-journal-remote",
-            "/usr/lib/systemd/systemd-journal-remote",
-        ],
-        "systemd-journal-remote",
-    );
-    let store = root.join("journal");
-    std::fs::create_dir(&store).unwrap();
     let now = chrono::Utc::now().timestamp_micros();
     let mut export = String::new();
     for i in 0..n as i64 {
@@ -35,22 +26,7 @@ fn journal_store(root: &Path, n: usize) -> std::path::PathBuf {
             1000 + i * 1_000_000
         ));
     }
-    let input = root.join("in.export");
-    std::fs::write(&input, export).unwrap();
-    let made = Command::new(&remote)
-        .arg(format!(
-            "--output={}",
-            store.join("drill.journal").display()
-        ))
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    store
+    common::journal_store(root, &export)
 }
 
 fn script(path: &Path, body: &str) {

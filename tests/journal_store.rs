@@ -9,16 +9,7 @@ use std::process::Command;
 
 #[test]
 fn a_journal_remote_store_is_read_back_as_one_host_per_machine() {
-    let remote = common::binary(
-        &[
-            "/lib/systemd/systemd-journal-remote",
-            "/usr/lib/systemd/systemd-journal-remote",
-        ],
-        "systemd-journal-remote",
-    );
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).unwrap();
     // Export format: fields one per line, entries separated by a blank line.
     let base: i64 = 1_695_218_400_000_000;
     let mut export = String::new();
@@ -34,21 +25,7 @@ fn a_journal_remote_store_is_read_back_as_one_host_per_machine() {
             1000 + i * 1_500_000
         ));
     }
-    let input = dir.path().join("in.export");
-    std::fs::write(&input, export).unwrap();
-    let made = Command::new(&remote)
-        .arg(format!(
-            "--output={}",
-            store.join("remote.journal").display()
-        ))
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let store = common::journal_store(dir.path(), &export);
 
     let out = Command::new(env!("CARGO_BIN_EXE_sitrep"))
         .args(["timeline", store.to_str().unwrap(), "--format", "json"])

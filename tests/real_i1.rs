@@ -27,13 +27,8 @@ fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
     // nginx still points at the old TCP address.
     let (port, dead) = (free_port(), free_port());
     let logs = bundle.join("nginx");
-    let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {l}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    access_log {l}/access.log combined;\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://127.0.0.1:{dead}; }}\n    }}\n}}\n",
-        r = root.display(),
-        l = logs.display()
-    );
-    let conf_path = root.join("nginx.conf");
-    std::fs::write(&conf_path, conf).unwrap();
+    let conf_path =
+        common::i1_nginx_conf(root, &logs, port, dead, "access_log {access_log} combined");
     let dump = Command::new(&nginx)
         .arg("-T")
         .arg("-p")

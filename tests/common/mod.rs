@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -222,4 +222,53 @@ pub fn start_nginx(root: &Path, conf: &Path) -> Running {
             .unwrap(),
         Some(stop),
     )
+}
+
+/// The I-1 nginx: `root/nginx.conf` listening on 127.0.0.1:`port` and proxying everything
+/// to 127.0.0.1:`dead`, where nothing listens; its logs in `logs`. `access` is the http
+/// block's logging (`log_format` lines and the `access_log` directive), with `{access_log}`
+/// standing for `logs/access.log`. Returns the config's path.
+pub fn i1_nginx_conf(root: &Path, logs: &Path, port: u16, dead: u16, access: &str) -> PathBuf {
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {l}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    {access};\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://127.0.0.1:{dead}; }}\n    }}\n}}\n",
+        r = root.display(),
+        l = logs.display(),
+        access = access.replace(
+            "{access_log}",
+            &logs.join("access.log").display().to_string()
+        ),
+    );
+    let path = root.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    path
+}
+
+/// A journal store in `root/journal` written by Debian's systemd-journal-remote from
+/// journal export text (entries separated by blank lines), as a fleet's log server keeps it.
+pub fn journal_store(root: &Path, export: &str) -> PathBuf {
+    let remote = binary(
+        &[
+            "/lib/systemd/systemd-journal-remote",
+            "/usr/lib/systemd/systemd-journal-remote",
+        ],
+        "systemd-journal-remote",
+    );
+    let store = root.join("journal");
+    std::fs::create_dir(&store).unwrap();
+    let input = root.join("in.export");
+    std::fs::write(&input, export).unwrap();
+    let made = Command::new(&remote)
+        .arg(format!(
+            "--output={}",
+            store.join("remote.journal").display()
+        ))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    store
 }
