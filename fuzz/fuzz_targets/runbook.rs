@@ -6,44 +6,14 @@
 
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 use sitrep::analysis::checklist::runbook::{Origin, changes_the_system, parse, placeholders};
 use sitrep::analysis::checklist::{Library, rule_ids};
-use sitrep::ingest::bundle::{BundleFiles, Entry};
-use sitrep::ingest::{LoadOptions, load_files};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::incident;
 use sitrep::model::Incident;
-use sitrep::model::source::Bytes;
-
-const ACCESS: &str = "10.0.0.1 - - [13/Apr/2023:11:24:04 +0000] \"GET /books HTTP/1.1\" 502 157 \"-\" \"curl/8.0\"\n";
-const ERROR: &str = "2023/04/13 11:24:04 [crit] 812#812: *7 connect() to unix:/run/gunicorn.sock failed (2: No such file or directory) while connecting to upstream, client: 10.0.0.1, server: _, request: \"GET /books HTTP/1.1\", upstream: \"http://unix:/run/gunicorn.sock:/books\", host: \"example\"\n";
-
-/// A small incident (one 502 and its error line) to walk runbooks against.
-fn incident() -> &'static Incident {
-    static INC: OnceLock<Incident> = OnceLock::new();
-    INC.get_or_init(|| {
-        let entry = |path: &str, text: &str| Entry {
-            path: path.into(),
-            data: Bytes::Owned(text.as_bytes().to_vec()),
-            mtime: None,
-            notes: vec![],
-        };
-        load_files(
-            BundleFiles {
-                name: "fuzz".into(),
-                manifest: Some("captured_at = \"2023-04-13T12:00:00Z\"\n".into()),
-                entries: vec![
-                    entry("nginx/access.log", ACCESS),
-                    entry("nginx/error.log", ERROR),
-                ],
-                notes: vec![],
-                loose: false,
-            },
-            &LoadOptions::default(),
-        )
-    })
-}
 
 fuzz_target!(|input: &[u8]| {
     let [sel, rest @ ..] = input else {
