@@ -807,8 +807,14 @@ fn several_hosts_are_grouped_in_units_and_sockets_and_one_can_be_kept() {
             "no {n} headings in units and sockets:\n{f}"
         );
     }
-    // The access pane says whose access.log a row comes from.
+    // The access pane says whose access.log a row comes from, and so do the sources.
     assert!(f.contains(&format!("{} access.log", names[0])), "{f}");
+    a.update(Action::Sources);
+    let s = frame(&mut a, 200, 50);
+    for n in &names {
+        assert!(s.contains(&format!("{n} nginx/access.log")), "{s}");
+    }
+    a.update(Action::Sources);
     let all: usize = a.lists[0].records.entries.len();
     // The palette keeps one host's records.
     a.update(Action::Palette);

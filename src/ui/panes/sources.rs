@@ -12,9 +12,42 @@ use crate::ui::app::App;
 use crate::ui::theme::Theme;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let w = area.width.saturating_sub(4).min(120);
+    // Several hosts: each file named with its host. The name column takes what the numbers
+    // leave, so a narrow terminal does not wrap every row.
+    let multi_host = app.incident.hosts.len() > 1;
+    let name = |s: &crate::model::source::Source| {
+        if multi_host {
+            format!("{} {}", s.host, s.file)
+        } else {
+            s.file.clone()
+        }
+    };
+    let longest = app
+        .incident
+        .sources
+        .iter()
+        .map(|s| name(s).chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let fmt_w = app
+        .incident
+        .sources
+        .iter()
+        .map(|s| s.format.as_str().len())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 22);
+    let fixed = 1 + fmt_w + 1 + 8 + 1 + 8 + 2 + 18;
+    let name_w = longest.min(
+        usize::from(w.saturating_sub(2))
+            .saturating_sub(fixed)
+            .max(12),
+    );
     let mut lines = vec![Line::styled(
         format!(
-            "{:<36} {:<22} {:>9} {:>9}  zone",
+            "{:<name_w$} {:<fmt_w$} {:>8} {:>8}  zone",
             "source", "format", "records", "unparsed"
         ),
         theme.title(true),
@@ -25,8 +58,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             None => "untimed".into(),
         };
         lines.push(Line::raw(format!(
-            "{:<36} {:<22} {:>9} {:>9}  {zone}",
-            sanitize(&s.file),
+            "{:<name_w$} {:<fmt_w$} {:>8} {:>8}  {zone}",
+            fit_tail(&sanitize(&name(s)), name_w),
             s.format.as_str(),
             s.len(),
             s.stats.unparsed
@@ -55,7 +88,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ));
         }
     }
-    let w = area.width.saturating_sub(4).min(120);
     // Rows as wrapped in the box, so a long problem does not push the last one out.
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
     let rows: usize = lines
@@ -67,4 +99,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(r);
     f.render_widget(block, r);
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// A path cut to `width` characters from its start, so the end (the file name, a series'
+/// time) stays: `…ss-2023-04-13T11:33:40Z.txt`.
+fn fit_tail(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_string();
+    }
+    let keep = width.saturating_sub(1);
+    let tail: String = s.chars().skip(n - keep).collect();
+    format!("…{tail}")
 }
