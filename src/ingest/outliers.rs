@@ -14,17 +14,21 @@ const SHOWN: usize = 3;
 /// The note for `s`, when some of its records lie more than [`FAR`] from its median time
 /// (estimated on at most 1001 evenly spaced records, so a file of millions costs nothing).
 pub fn note(s: &Source) -> Option<String> {
-    let timed: Vec<usize> = (0..s.ts.len()).filter(|r| s.ts[*r] != UNTIMED).collect();
-    if timed.len() < 2 {
+    let timed = s.ts.iter().filter(|t| **t != UNTIMED).count();
+    if timed < 2 {
         return None;
     }
-    let step = (timed.len() / 1001).max(1);
-    let mut sample: Vec<Micros> = timed.iter().step_by(step).map(|r| s.ts[*r]).collect();
+    let step = (timed / 1001).max(1);
+    let mut sample: Vec<Micros> =
+        s.ts.iter()
+            .copied()
+            .filter(|t| *t != UNTIMED)
+            .step_by(step)
+            .collect();
     sample.sort_unstable();
     let median = sample[sample.len() / 2];
-    let far: Vec<usize> = timed
-        .into_iter()
-        .filter(|r| s.ts[*r].abs_diff(median) > FAR.unsigned_abs())
+    let far: Vec<usize> = (0..s.ts.len())
+        .filter(|r| s.ts[*r] != UNTIMED && s.ts[*r].abs_diff(median) > FAR.unsigned_abs())
         .collect();
     if far.is_empty() {
         return None;

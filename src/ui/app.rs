@@ -542,6 +542,16 @@ impl App {
     }
 
     /// Build every pane again with the filters in force, keeping the cursor where it was.
+    /// Add a field-query filter (`status>=500`, `host=app2`) that keeps or drops what it
+    /// matches, and apply it; `Err` is the query's parse error.
+    pub fn add_query_filter(&mut self, text: String, keep: bool) -> Result<(), String> {
+        let query = crate::analysis::query::Query::parse(&text).map_err(|e| e.to_string())?;
+        self.filters
+            .add(crate::ui::filter::Rule::Where { query, text, keep });
+        self.apply_filters();
+        Ok(())
+    }
+
     pub fn apply_filters(&mut self) {
         let masks = self.filters.masks(&self.incident);
         let kinds: Vec<ListKind> = self.lists.iter().map(|p| p.kind).collect();
@@ -1032,16 +1042,8 @@ impl App {
                 return;
             }
             if crate::analysis::query::Query::looks_like_query(&text) {
-                match crate::analysis::query::Query::parse(&text) {
-                    Ok(query) => {
-                        self.filters.add(crate::ui::filter::Rule::Where {
-                            query,
-                            text,
-                            keep: kind == PromptKind::FilterIn,
-                        });
-                        self.apply_filters();
-                    }
-                    Err(e) => self.status = Some(format!("bad query: {e}")),
+                if let Err(e) = self.add_query_filter(text, kind == PromptKind::FilterIn) {
+                    self.status = Some(format!("bad query: {e}"));
                 }
                 return;
             }

@@ -197,17 +197,8 @@ impl App {
                 self.open_walk(w, true);
             }
             Target::Host(h) => {
-                let text = format!("host={h}");
-                match crate::analysis::query::Query::parse(&text) {
-                    Ok(query) => {
-                        self.filters.add(super::filter::Rule::Where {
-                            query,
-                            text,
-                            keep: true,
-                        });
-                        self.apply_filters();
-                    }
-                    Err(e) => self.status = Some(format!("host {h}: {e}")),
+                if let Err(e) = self.add_query_filter(format!("host={h}"), true) {
+                    self.status = Some(format!("host {h}: {e}"));
                 }
             }
             Target::Lesson(id) => {

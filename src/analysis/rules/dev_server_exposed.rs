@@ -153,13 +153,8 @@ impl Rule for DevServerExposed {
         let mut seen: Vec<Sighting> = Vec::new();
         // Units that start a dev server.
         for (i, s) in src.iter().enumerate() {
-            // Only unit files are read here: no lossy copy of every log.
-            if !matches!(s.format, FormatId::SystemctlCat | FormatId::SystemctlShow) {
-                continue;
-            }
-            let text = String::from_utf8_lossy(&s.data);
             let commands: Vec<(String, String)> = match s.format {
-                FormatId::SystemctlCat => parse_units(&text)
+                FormatId::SystemctlCat => parse_units(&String::from_utf8_lossy(&s.data))
                     .into_iter()
                     .flat_map(|f| {
                         let name = f.name.clone().unwrap_or_default();
@@ -169,7 +164,7 @@ impl Rule for DevServerExposed {
                             .collect::<Vec<_>>()
                     })
                     .collect(),
-                FormatId::SystemctlShow => parse_show(&text)
+                FormatId::SystemctlShow => parse_show(&String::from_utf8_lossy(&s.data))
                     .into_iter()
                     .flat_map(|u| {
                         let name = u.id().unwrap_or_default().to_string();

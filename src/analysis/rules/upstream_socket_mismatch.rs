@@ -94,13 +94,8 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
     // Pass 1: services that run gunicorn (their names pair them with socket units).
     let mut services: Vec<(String, String)> = Vec::new();
     for (i, s) in src.iter().enumerate() {
-        // Only unit files are read here: no lossy copy of every log (a log may be 500 MB).
-        if !matches!(s.format, FormatId::SystemctlCat | FormatId::SystemctlShow) {
-            continue;
-        }
-        let text = String::from_utf8_lossy(&s.data);
         let units: Vec<(String, Vec<String>, bool)> = match s.format {
-            FormatId::SystemctlCat => parse_units(&text)
+            FormatId::SystemctlCat => parse_units(&String::from_utf8_lossy(&s.data))
                 .into_iter()
                 .filter_map(|f| {
                     let name = f.name.clone()?;
@@ -113,7 +108,7 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
                     Some((name, cmds, false))
                 })
                 .collect(),
-            FormatId::SystemctlShow => parse_show(&text)
+            FormatId::SystemctlShow => parse_show(&String::from_utf8_lossy(&s.data))
                 .into_iter()
                 .filter_map(|u| Some((u.id()?.to_string(), u.exec_starts(), true)))
                 .collect(),
@@ -154,10 +149,9 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
             .any(|(h, n)| h == host && (stem(n) == stem(socket) || service.is_some_and(|s| s == n)))
     };
     for (i, s) in src.iter().enumerate() {
-        let text = String::from_utf8_lossy(&s.data);
         match s.format {
             FormatId::SystemctlCat => {
-                for f in parse_units(&text) {
+                for f in parse_units(&String::from_utf8_lossy(&s.data)) {
                     let Some(name) = f.name.clone() else { continue };
                     if !name.ends_with(".socket")
                         || !belongs(&s.host, &name, f.get("Socket", "Service").last().copied())
@@ -184,7 +178,7 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
                 }
             }
             FormatId::SystemctlShow => {
-                for u in parse_show(&text) {
+                for u in parse_show(&String::from_utf8_lossy(&s.data)) {
                     let Some(name) = u.id().map(str::to_string) else {
                         continue;
                     };
@@ -212,7 +206,7 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
             }
             FormatId::GunicornConfig => {
                 let name = s.file.rsplit('/').next().unwrap_or(&s.file).to_string();
-                for b in parse_settings(&text).bind {
+                for b in parse_settings(&String::from_utf8_lossy(&s.data)).bind {
                     let Some(endpoint) = Endpoint::parse(&b) else {
                         continue;
                     };
