@@ -9,6 +9,7 @@ use crate::analysis::rules::{Evidence, evidence_json};
 use crate::model::Incident;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
+use crate::model::source::flag;
 use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
 use crate::text::sanitize;
 
@@ -54,7 +55,8 @@ pub fn render(
     for s in &incident.sources {
         for r in 0..s.len() {
             let t = s.ts[r];
-            if t == UNTIMED {
+            // A request another access log of the host also holds is counted once.
+            if t == UNTIMED || s.flags[r] & flag::DUPLICATE != 0 {
                 continue;
             }
             if s.sev[r] <= Severity::Error {

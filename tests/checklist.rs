@@ -455,3 +455,47 @@ fn diagnose_json_carries_the_checklist_of_every_applicable_runbook() {
         assert!(!w["steps"].as_array().unwrap().is_empty());
     }
 }
+
+/// The 504 runbook's "does each layer wait longer than the one behind it" step, on a copy of
+/// the I-4 bundle with `edit` applied.
+fn timeout_order_of_i4_with(edit: impl Fn(&Path)) -> (StepState, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("i4");
+    copy_dir(&bundle("i4-retry-storm"), &root);
+    edit(&root);
+    let incident = load(&[root], &LoadOptions::default()).unwrap();
+    let a = analyse(&incident, Library::builtin());
+    let c = &a.checklist;
+    let w = walk_of(c, "gateway-timeout-504");
+    let rb = c.runbook(w);
+    let i = rb
+        .steps
+        .iter()
+        .position(|s| s.id == "timeout-order")
+        .unwrap();
+    let r = &c.walks[w].steps[i];
+    (r.state, r.reason.clone())
+}
+
+#[test]
+fn a_timeout_check_without_the_app_servers_settings_is_unknown_not_passed() {
+    // Nothing that sets gunicorn's timeout: no config file, no unit.
+    let (state, reason) = timeout_order_of_i4_with(|root| {
+        std::fs::remove_file(root.join("app/gunicorn.conf.py")).unwrap();
+        std::fs::remove_dir_all(root.join("systemd")).unwrap();
+    });
+    assert_eq!(state, StepState::Unknown, "{reason}");
+    assert!(
+        reason.contains("no command line or config of gunicorn in the bundle"),
+        "{reason}"
+    );
+    // The unit names a config file the bundle does not hold.
+    let (state, reason) = timeout_order_of_i4_with(|root| {
+        std::fs::remove_file(root.join("app/gunicorn.conf.py")).unwrap();
+    });
+    assert_eq!(state, StepState::Unknown, "{reason}");
+    assert!(reason.contains("is not in the bundle"), "{reason}");
+    // With everything there, the same step fails on the real values.
+    let (state, reason) = timeout_order_of_i4_with(|_| {});
+    assert_eq!(state, StepState::Failed, "{reason}");
+}

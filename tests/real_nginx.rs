@@ -121,7 +121,7 @@ http {{
     );
     let error = by_format(FormatId::NginxError);
     assert_eq!(error.stats.unparsed, 0);
-    assert_eq!(error.zone.reason, TzReason::SameHost);
+    assert_eq!(error.zone.reason, TzReason::SameProgram);
     let refused = (0..error.len())
         .find(|r| {
             error

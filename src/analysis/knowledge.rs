@@ -753,6 +753,23 @@ pub static ENTRIES: &[Entry] = &[
         ["WSGI", "master"]
     ),
     k!(
+        "gunicorn.app_import_error",
+        "gunicorn",
+        true,
+        r"(?:Failed to find attribute '(?P<attribute>[^']*)' in '(?P<module>[^']*)'|Failed to find application object|Application object must be callable|Function reference must be a simple name|Failed to parse '[^']*' as an attribute name)",
+        "A gunicorn worker imported the app's module but could not get the WSGI application from it, printed why to its standard error (without gunicorn's usual time and level) and exited with code 4; the master then stops with 'App failed to load'.",
+        [
+            "the part after the colon in MODULE:CALLABLE names something the module does not define (Django's wsgi.py defines `application`)",
+            "the module path is right but the callable is an app factory that needs to be called (`module:create_app()`)"
+        ],
+        [
+            "systemctl cat gunicorn.service | grep ExecStart",
+            "grep -n '^application\\|^app' PROJECT/wsgi.py",
+            "gunicorn --check-config MODULE:CALLABLE"
+        ],
+        ["WSGI", "worker", "master"]
+    ),
+    k!(
         "gunicorn.halt_server",
         "gunicorn",
         true,
@@ -2239,6 +2256,10 @@ pub static SAMPLES: &[(&str, &str)] = &[
     (
         "gunicorn.halt_server",
         "gunicorn.errors.HaltServer: <HaltServer 'App failed to load.' 4>",
+    ),
+    (
+        "gunicorn.app_import_error",
+        "Failed to find attribute 'app' in 'proj.wsgi'.",
     ),
     (
         "gunicorn.exception_in_worker",

@@ -1,5 +1,6 @@
 //! What sitrep works out from the model: the merged timeline, unit and socket state over time.
 
+pub mod appserver;
 pub mod checklist;
 pub mod knowledge;
 pub mod query;

@@ -235,7 +235,7 @@ fn host_zone(incident: &Incident, host: &str) -> Option<Offset> {
         .find(|s| {
             matches!(
                 s.zone.reason,
-                TzReason::Manifest | TzReason::Flag | TzReason::SameHost
+                TzReason::Manifest | TzReason::Flag | TzReason::SameProgram | TzReason::SameHost
             )
         })
         .and_then(|s| s.zone.offset)

@@ -12,6 +12,7 @@ pub mod multiline;
 pub mod outliers;
 pub mod reclaim;
 pub mod rotation;
+pub mod same_requests;
 pub mod sniff;
 pub mod timestamp;
 
@@ -157,6 +158,7 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
             String::from_utf8_lossy(&r.data).into_owned(),
         ));
     }
+    same_requests::drop_copies(&files.name, &mut entries, &mut notes);
     if entries.is_empty() && notes.is_empty() {
         notes.push(format!(
             "{}: no file in it to read (an empty bundle)",
@@ -187,6 +189,7 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
     for s in &mut sources {
         finish(s);
     }
+    same_requests::mark(&mut sources, &ctx, &mut notes);
     for s in &sources {
         for n in &s.notes {
             notes.push(format!("{}: {n}", s.file));
@@ -301,13 +304,52 @@ fn offset_in(s: &Source) -> Option<Offset> {
     None
 }
 
-/// Give zone-less times their zone: `--tz`, else the manifest's, else an offset printed by
-/// another source of the same host, else the local zone. Every source says which it got.
+/// The program whose logs a format holds, for borrowing a zone: nginx's error log takes the
+/// offset its access logs print.
+fn program_of(f: FormatId) -> Option<&'static str> {
+    match f {
+        FormatId::NginxAccess | FormatId::NginxError => Some("nginx"),
+        FormatId::Gunicorn => Some("gunicorn"),
+        FormatId::PythonLogging => Some("app"),
+        _ => None,
+    }
+}
+
+/// The offset most of `printed` say (by records, the first on a tie).
+fn consensus(printed: &[(&str, Offset, usize)]) -> Option<Offset> {
+    let mut tally: Vec<(Offset, usize)> = Vec::new();
+    for (_, o, n) in printed {
+        match tally.iter_mut().find(|(t, _)| t == o) {
+            Some(t) => t.1 += n,
+            None => tally.push((*o, *n)),
+        }
+    }
+    tally
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, (_, n))| (*n, std::cmp::Reverse(*i)))
+        .map(|(_, (o, _))| *o)
+}
+
+/// Give zone-less times their zone: `--tz`, else the manifest's, else the offset printed by
+/// the same program's other logs, else by the host's other sources, else the local zone. Every
+/// source says which it got; when the logs it borrows from disagree, a note on it says which
+/// offset was taken and who said otherwise.
 fn settle_zones(sources: &mut [Source], flag_tz: Option<Offset>, manifest_tz: Option<Offset>) {
-    let same_host = sources
+    // (file, offset, records, program) of every source that prints its offset.
+    let printed: Vec<(String, Offset, usize, Option<&'static str>)> = sources
         .iter()
         .filter(|s| !matches!(s.format, FormatId::JournalJson | FormatId::JournalExport))
-        .find_map(offset_in);
+        .filter_map(|s| Some((s.file.clone(), offset_in(s)?, s.len(), program_of(s.format))))
+        .collect();
+    let of = |program: Option<&'static str>| -> Vec<(&str, Offset, usize)> {
+        printed
+            .iter()
+            .filter(|p| program.is_none() || p.3 == program)
+            .map(|p| (p.0.as_str(), p.1, p.2))
+            .collect()
+    };
+    let same_host = consensus(&of(None));
     for s in sources.iter_mut() {
         let zoneless = s.flags.iter().any(|f| f & flag::ZONELESS != 0);
         let timed = s.ts.iter().any(|t| *t != UNTIMED);
@@ -328,12 +370,30 @@ fn settle_zones(sources: &mut [Source], flag_tz: Option<Offset>, manifest_tz: Op
                 },
             }
         } else {
+            let same_program = program_of(s.format).and_then(|p| consensus(&of(Some(p))));
+            let borrowed = same_program
+                .map(|c| (c, TzReason::SameProgram, "its program's other logs"))
+                .or_else(|| same_host.map(|c| (c, TzReason::SameHost, "the host's other logs")));
             let (offset, reason) = if let Some(o) = flag_tz {
                 (o, TzReason::Flag)
             } else if let Some(o) = manifest_tz {
                 (o, TzReason::Manifest)
-            } else if let Some(o) = same_host {
-                (o, TzReason::SameHost)
+            } else if let Some((o, reason, whose)) = borrowed {
+                // Say the choice when the host's logs disagree.
+                let disagree: Vec<String> = of(None)
+                    .iter()
+                    .filter(|(_, other, _)| *other != o)
+                    .map(|(f, other, _)| format!("{f} ({other})"))
+                    .collect();
+                if !disagree.is_empty() {
+                    s.notes.push(format!(
+                        "no offset in its lines: took {o} from {whose} ({}); other logs of \
+                         the host print another offset: {}; give --tz if that is wrong",
+                        reason.as_str(),
+                        disagree.join(", ")
+                    ));
+                }
+                (o, reason)
             } else {
                 let first = s.ts.iter().find(|t| **t != UNTIMED).copied().unwrap_or(0);
                 (local_offset(first), TzReason::Local)
@@ -381,5 +441,121 @@ fn finish(s: &mut Source) {
         let mut perm: Vec<u32> = (0..s.ts.len() as u32).collect();
         perm.sort_by_key(|r| key(s.ts[*r as usize]));
         s.order = Some(perm);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zoneless_log_takes_its_own_programs_zone_and_says_when_the_host_disagrees() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // gunicorn in UTC, nginx at +05:30, and nginx's error log with no offset at all; the
+        // gunicorn log comes first in reading order.
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::create_dir_all(root.join("nginx")).unwrap();
+        std::fs::write(
+            root.join("app/gunicorn.log"),
+            "[2026-12-03 08:00:00 +0000] [7] [INFO] Starting gunicorn 20.1.0\n\
+             [2026-12-03 08:00:01 +0000] [7] [INFO] Booting worker with pid: 8\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("nginx/access.log"),
+            "127.0.0.1 - - [03/Dec/2026:13:30:05 +0530] \"GET /slow HTTP/1.1\" 504 167 \"-\" \"curl/7.88\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("nginx/error.log"),
+            "2026/12/03 13:30:05 [error] 9#9: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: _, request: \"GET /slow HTTP/1.1\", upstream: \"http://127.0.0.1:8000/slow\", host: \"x\"\n",
+        )
+        .unwrap();
+        let inc = load(&[root.to_path_buf()], &LoadOptions::default()).unwrap();
+        let error = inc
+            .sources
+            .iter()
+            .find(|s| s.format == FormatId::NginxError)
+            .unwrap();
+        let access = inc
+            .sources
+            .iter()
+            .find(|s| s.format == FormatId::NginxAccess)
+            .unwrap();
+        assert_eq!(error.zone.reason, TzReason::SameProgram);
+        assert_eq!(error.zone.offset, Some(Offset(5 * 3600 + 1800)));
+        // The 504 and its error line are one moment.
+        assert_eq!(error.ts[0], access.ts[0]);
+        let note = inc
+            .notes
+            .iter()
+            .find(|n| n.starts_with("nginx/error.log:"))
+            .unwrap_or_else(|| panic!("{:?}", inc.notes));
+        assert!(
+            note.contains("took +05:30 from its program's other logs (same-program)")
+                && note.contains("app/gunicorn.log (+00:00)"),
+            "{note}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod same_request_tests {
+    use super::*;
+    use crate::analysis::rules::Context;
+
+    const LINE: &str = "127.0.0.1 - - [03/Dec/2026:13:30:05 +0000] \"GET / HTTP/1.1\" 502 157 \"-\" \"curl/7.88\"\n";
+
+    #[test]
+    fn requests_two_access_logs_hold_are_counted_once_and_copies_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("nginx")).unwrap();
+        // Three identical 502s in one second, in two logs; the second log has one more.
+        let three = LINE.repeat(3);
+        let four = format!(
+            "{three}127.0.0.1 - - [03/Dec/2026:13:30:06 +0000] \"GET /x HTTP/1.1\" 502 157 \"-\" \"curl/7.88\"\n"
+        );
+        std::fs::write(root.join("nginx/access.log"), &three).unwrap();
+        std::fs::write(root.join("nginx/other.log"), &four).unwrap();
+        let dump = "# configuration file /etc/nginx/nginx.conf:\nhttp {\n    server {\n        listen 80;\n        location / {\n            proxy_pass http://127.0.0.1:8000;\n        }\n    }\n}\n";
+        std::fs::write(root.join("nginx/nginx-T.txt"), dump).unwrap();
+        std::fs::write(root.join("nginx/nginx-T.stdout"), dump).unwrap();
+        let inc = load(&[root.to_path_buf()], &LoadOptions::default()).unwrap();
+        assert_eq!(
+            inc.sources
+                .iter()
+                .filter(|s| s.format == FormatId::NginxConfig)
+                .count(),
+            1
+        );
+        assert!(
+            inc.notes.iter().any(|n| n
+                .ends_with("nginx/nginx-T.txt: the same bytes as nginx/nginx-T.stdout: read once")
+                || n.ends_with(
+                    "nginx/nginx-T.stdout: the same bytes as nginx/nginx-T.txt: read once"
+                )),
+            "{:?}",
+            inc.notes
+        );
+        let cx = Context::new(&inc);
+        // Every file stays, every request counts once.
+        assert_eq!(
+            inc.sources
+                .iter()
+                .filter(|s| s.format == FormatId::NginxAccess)
+                .map(|s| s.len())
+                .sum::<usize>(),
+            7
+        );
+        assert_eq!(cx.records(&[FormatId::NginxAccess]).count(), 4);
+        assert!(
+            inc.notes.iter().any(
+                |n| n.contains("nginx/access.log: 3 of 3 requests are also in nginx/other.log")
+            ),
+            "{:?}",
+            inc.notes
+        );
     }
 }

@@ -17,6 +17,8 @@ pub mod flag {
     pub const TIME_INHERITED: u8 = 4;
     /// The record carries a time that was read without a zone.
     pub const ZONELESS: u8 = 8;
+    /// Another access log of the host holds the same request: shown, counted once.
+    pub const DUPLICATE: u8 = 16;
 }
 
 /// Lines longer than this are kept whole but cut for display, with a marker.

@@ -120,6 +120,9 @@ pub enum TzReason {
     Flag,
     /// The bundle manifest's `tz`.
     Manifest,
+    /// The offset printed by another log of the same program (nginx's access log for its
+    /// error log).
+    SameProgram,
     /// The offset printed by another source of the same host.
     SameHost,
     /// The zone of the machine running sitrep.
@@ -135,6 +138,7 @@ impl TzReason {
             TzReason::Utc => "utc",
             TzReason::Flag => "flag",
             TzReason::Manifest => "manifest",
+            TzReason::SameProgram => "same-program",
             TzReason::SameHost => "same-host",
             TzReason::Local => "local",
             TzReason::Untimed => "untimed",

@@ -163,6 +163,11 @@ impl Check {
                 }
                 let found: Vec<_> = diagnosis.findings.iter().filter(|f| f.id == id).collect();
                 if found.is_empty() {
+                    // Silence counts as a pass only when the rule had what it compares.
+                    if let Some(why) = crate::analysis::rules::rule(id).and_then(|r| r.unknown(cx))
+                    {
+                        return Outcome::Unknown(format!("rule {id} cannot tell: {why}"));
+                    }
                     return Outcome::Pass(vec![Evidence::Fact(format!("rule {id} found nothing"))]);
                 }
                 let mut ev = Vec::new();

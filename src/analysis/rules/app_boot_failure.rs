@@ -119,7 +119,34 @@ pub fn read_traceback(text: &str) -> Option<TracebackInfo> {
             info.exception_line = Some(e.trim().to_string());
         }
     }
+    // The WSGI entry module (`application = get_wsgi_application()` in Django's wsgi.py) is in
+    // every boot failure's traceback; the frame that matters is the next one of the app's.
+    let entry = |f: &Frame| {
+        let base = f.path.rsplit('/').next().unwrap_or(&f.path);
+        base == "wsgi.py" || base == "asgi.py"
+    };
+    if info.app_frames.len() > 1 && entry(&info.app_frames[0]) {
+        let first = info.app_frames.remove(0);
+        info.app_frames.push(first);
+    }
     Some(info)
+}
+
+/// What gunicorn prints (bare, to stderr) when it cannot load the application object: its
+/// `AppImportError` messages (`gunicorn/util.py`, `import_app`).
+const LOAD_ERRORS: &[&str] = &[
+    "Failed to find attribute ",
+    "Failed to find application object",
+    "Failed to parse ",
+    "Function reference must be a simple name",
+    "Application object must be callable",
+];
+
+/// The app-loading error in a record's text, if it is one: the line that says it.
+fn load_error(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| LOAD_ERRORS.iter().any(|m| l.contains(m)))
 }
 
 /// The message says the app server gave up booting.
@@ -171,8 +198,9 @@ impl Rule for AppBootFailure {
             let t_trigger = cx.time(trigger);
             let trig_text = cx.text(trigger);
             // The first traceback with an application frame in the minute before (same
-            // source), or the halt record itself.
+            // source), else the app-loading error gunicorn printed bare.
             let mut best: Option<((usize, usize), TracebackInfo)> = None;
+            let mut bare: Option<((usize, usize), TracebackInfo)> = None;
             for &r in records[..=i].iter().rev() {
                 if r.0 != trigger.0 {
                     continue;
@@ -181,13 +209,26 @@ impl Rule for AppBootFailure {
                 if t_trigger != UNTIMED && t != UNTIMED && t_trigger.saturating_sub(t) > LOOKBACK {
                     break;
                 }
-                if let Some(info) = read_traceback(&cx.text(r))
+                let text = cx.text(r);
+                if let Some(info) = read_traceback(&text)
                     && !info.app_frames.is_empty()
                 {
                     // Keep walking back: the earliest traceback is the worker's own.
                     best = Some((r, info));
+                } else if let Some(line) = load_error(&text) {
+                    bare = Some((
+                        r,
+                        TracebackInfo {
+                            exception_line: Some(line.to_string()),
+                            app_frames: Vec::new(),
+                        },
+                    ));
                 }
             }
+            let best = best.or(bare).or_else(|| {
+                // The halt alone: the cause went where the bundle does not reach.
+                is_halt(&trig_text).then(|| (trigger, TracebackInfo::default()))
+            });
             let Some((tb, info)) = best else {
                 continue;
             };
@@ -216,8 +257,19 @@ impl Rule for AppBootFailure {
                 None => found.push((key, tb, trigger, info)),
             }
         }
+        // A halt whose cause is not in the bundle says so only when no other halt of the host
+        // has its cause.
+        let hosts_with_cause: Vec<String> = found
+            .iter()
+            .filter(|f| f.3.exception_line.is_some())
+            .map(|f| cx.incident.sources[f.1.0].host.clone())
+            .collect();
         found
             .into_iter()
+            .filter(|f| {
+                f.3.exception_line.is_some()
+                    || !hosts_with_cause.contains(&cx.incident.sources[f.1.0].host)
+            })
             .map(|(_, tb, halt, info)| self.finding(cx, tb, halt, &info))
             .collect()
     }
@@ -287,21 +339,51 @@ impl AppBootFailure {
             ));
         }
         next.push("gunicorn --check-config APP_MODULE   # import the app without serving".into());
+        let (title, explanation) = match (&info.exception_line, frame) {
+            (Some(_), Some(_)) => (
+                format!(
+                    "{who} failed to boot{at}: {exception}, first application frame {frame_short}"
+                ),
+                format!(
+                    "The app server started, but importing the application raised {exception}, \
+                     so no worker could come up and the server gave up. The bottom of the \
+                     traceback only says the server halted; the cause is in the first frame \
+                     that belongs to your code, {frame_short}, which runs while the module is \
+                     imported. Fix that code (for example, do not read settings at import \
+                     time), then restart the service."
+                ),
+            ),
+            (Some(line), None) => (
+                format!("{who} could not load the application{at}: {line}"),
+                format!(
+                    "The app server imported the module but could not get the application \
+                     object from it: {line} The name after the colon in the app argument \
+                     (`module:callable`, in the unit's ExecStart or the config's wsgi_app) must \
+                     name the WSGI callable the module defines (Django's wsgi.py defines \
+                     `application`). gunicorn prints this error without its usual prefix and \
+                     exits with code 4 (App failed to load)."
+                ),
+            ),
+            (None, _) => (
+                format!(
+                    "{who} stopped{at}: it could not load the application; the error itself is \
+                     not in the bundle"
+                ),
+                "gunicorn logged that it gave up (`App failed to load` or `Worker failed to \
+                 boot`), but the error that made it give up is not among the records read. \
+                 gunicorn prints app-loading errors to its standard error, not to the file \
+                 named by --log-file or --error-logfile: look where its stderr goes (the \
+                 journal of its unit, a supervisor's log, the terminal it ran in), or run \
+                 `gunicorn --check-config` with the same arguments."
+                    .to_string(),
+            ),
+        };
         Finding {
             id: self.id(),
             severity: Severity::Error,
             depth: Depth::Cause,
-            title: format!(
-                "{who} failed to boot{at}: {exception}, first application frame {frame_short}"
-            ),
-            explanation: format!(
-                "The app server started, but importing the application raised {exception}, so \
-                 no worker could come up and the server gave up. The \
-                 bottom of the traceback only says the server halted; the cause is in the \
-                 first frame that belongs to your code, {frame_short}, which runs while the \
-                 module is imported. Fix that code (for example, do not read settings at \
-                 import time), then restart the service."
-            ),
+            title,
+            explanation,
             evidence,
             next,
         }
@@ -358,6 +440,49 @@ mod tests {
     fn silent_when_healthy() {
         assert!(run("healthy").is_empty());
         assert!(run("i4-retry-storm").is_empty());
+    }
+
+    #[test]
+    fn the_wsgi_entry_module_is_not_the_cause() {
+        // gunicorn 20.1 and Django 3.2, SECRET_KEY read from a missing environment variable.
+        let t = "[2026-12-03 19:00:18 +0000] [9412] [ERROR] Exception in worker process\n\
+                 Traceback (most recent call last):\n\
+                 \x20 File \"/usr/lib/python3/dist-packages/gunicorn/arbiter.py\", line 589, in spawn_worker\n\
+                 \x20 File \"/tmp/lab/proj/wsgi.py\", line 16, in <module>\n\
+                 \x20   application = get_wsgi_application()\n\
+                 \x20 File \"/usr/lib/python3/dist-packages/django/conf/__init__.py\", line 170, in __init__\n\
+                 \x20 File \"/tmp/lab/proj/settings.py\", line 24, in <module>\n\
+                 \x20   SECRET_KEY = os.environ[\"SECRET_KEY\"]\n\
+                 \x20 File \"<frozen os>\", line 679, in __getitem__\n\
+                 KeyError: 'SECRET_KEY'";
+        let i = read_traceback(t).unwrap();
+        assert_eq!(i.app_frames[0].short(), "proj/settings.py:24");
+        assert_eq!(i.exception_line.as_deref(), Some("KeyError: 'SECRET_KEY'"));
+    }
+
+    #[test]
+    fn a_wrong_callable_is_named_from_the_bare_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gunicorn.log");
+        std::fs::write(&path, crate::ingest::formats::gunicorn::WRONG_CALLABLE).unwrap();
+        let f = crate::analysis::rules::run_on_path(&AppBootFailure, &path);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].title
+                .contains("could not load the application at 19:00:27: Failed to find attribute 'app' in 'proj.wsgi'."),
+            "{}",
+            f[0].title
+        );
+        assert_eq!(f[0].evidence.len(), 3, "{:#?}", f[0].evidence);
+    }
+
+    #[test]
+    fn app_loading_errors_gunicorn_prints_bare_are_read() {
+        assert_eq!(
+            load_error("Failed to find attribute 'app' in 'proj.wsgi'."),
+            Some("Failed to find attribute 'app' in 'proj.wsgi'.")
+        );
+        assert_eq!(load_error("[INFO] Booting worker with pid: 9"), None);
     }
 
     #[test]

@@ -18,7 +18,9 @@ fn errors(cx: &Context) -> Vec<usize> {
     (0..cx.timeline.len())
         .filter(|i| {
             let e = cx.timeline.entries[*i];
-            src[e.source as usize].sev[e.row as usize] <= Severity::Error
+            let s = &src[e.source as usize];
+            s.sev[e.row as usize] <= Severity::Error
+                && s.flags[e.row as usize] & crate::model::source::flag::DUPLICATE == 0
         })
         .collect()
 }

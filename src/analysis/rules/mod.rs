@@ -21,6 +21,7 @@ pub mod worker_timeout;
 
 use serde::Serialize;
 
+use crate::analysis::appserver::{AppServer, gunicorns};
 use crate::analysis::state::{Sockets, Units};
 use crate::analysis::timeline::Timeline;
 use crate::ingest::formats::nginx_config::{Config, parse_config};
@@ -29,6 +30,7 @@ use crate::ingest::formats::systemctl_show::{UnitProps, parse_show};
 use crate::model::Incident;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
+use crate::model::source::flag;
 use crate::model::time::{Micros, UNTIMED, format_utc};
 
 /// Every rule, in no particular order (findings are sorted root cause first).
@@ -112,6 +114,17 @@ pub struct Finding {
 pub trait Rule: Sync {
     fn id(&self) -> &'static str;
     fn check(&self, cx: &Context) -> Vec<Finding>;
+    /// Why the rule cannot judge this incident, when an input it compares is missing from the
+    /// bundle (or would only be a default assumed). A check that rests on a silent rule is then
+    /// unknown, not passed.
+    fn unknown(&self, _cx: &Context) -> Option<String> {
+        None
+    }
+}
+
+/// The rule called `id`.
+pub fn rule(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.id() == id)
 }
 
 /// `nginx -T` of one host, parsed.
@@ -156,6 +169,8 @@ pub struct Context<'a> {
     pub units: Units,
     pub sockets: Sockets,
     pub nginx: Vec<NginxDump>,
+    /// The app servers and where their settings come from, found once.
+    pub apps: Vec<AppServer>,
 }
 
 impl<'a> Context<'a> {
@@ -171,14 +186,17 @@ impl<'a> Context<'a> {
                 config: parse_config(&String::from_utf8_lossy(&s.data)),
             })
             .collect();
-        Context {
+        let mut cx = Context {
             rendered: render_all(incident),
             timeline: Timeline::all(&incident.sources),
             units: Units::build(incident),
             sockets: Sockets::build(incident),
             nginx,
+            apps: Vec::new(),
             incident,
-        }
+        };
+        cx.apps = gunicorns(&cx);
+        cx
     }
 
     /// Hosts that have a source of one of `formats`, in load order.
@@ -192,13 +210,13 @@ impl<'a> Context<'a> {
         hosts
     }
 
-    /// Every record of sources of `formats`, in time order, as (source, row).
+    /// Every record of sources of `formats`, in time order, as (source, row); a request
+    /// another access log of the host also holds is given once.
     pub fn records(&self, formats: &[FormatId]) -> impl Iterator<Item = (usize, usize)> + '_ {
         let wanted: Vec<FormatId> = formats.to_vec();
         self.timeline.entries.iter().filter_map(move |e| {
             let s = &self.incident.sources[e.source as usize];
-            wanted
-                .contains(&s.format)
+            (wanted.contains(&s.format) && s.flags[e.row as usize] & flag::DUPLICATE == 0)
                 .then_some((e.source as usize, e.row as usize))
         })
     }

@@ -5,8 +5,8 @@
 //! config line, or a note that the default applies), and the slowest requests, worker timeouts
 //! and nginx upstream errors.
 
-use super::too_few_workers::{AppServer, gunicorns};
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::appserver::{AppServer, NO_APP_SERVER, Origin};
 use crate::ingest::formats::nginx_config::UpstreamTarget;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
@@ -97,7 +97,7 @@ impl Rule for ProxyTimeoutNotAboveApp {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let apps = gunicorns(cx);
+        let apps = &cx.apps;
         for dump in &cx.nginx {
             let all_targets = dump.config.upstream_targets();
             for app in apps.iter().filter(|a| a.host == dump.host) {
@@ -111,14 +111,19 @@ impl Rule for ProxyTimeoutNotAboveApp {
                     continue;
                 };
                 let nginx = tightest.read_timeout_secs;
-                let gunicorn = f64::from(app.settings.timeout_or_default());
+                let setting = app.timeout(cx);
+                if !setting.is_known() {
+                    // A default assumed for want of the settings is no ground for a finding;
+                    // `unknown` says so to the checklist.
+                    continue;
+                }
+                let gunicorn = f64::from(setting.value);
                 let slow = slow_requests(cx, &dump.host, gunicorn);
                 let not_above = nginx <= gunicorn;
                 if !not_above && slow.is_empty() {
                     continue;
                 }
                 let nginx_set = tightest.read_timeout.is_some();
-                let gunicorn_set = app.settings.timeout.is_some();
                 let name = app.unit.clone().unwrap_or_else(|| "gunicorn".to_string());
                 let longest = slow.iter().map(|(_, t)| *t).fold(0.0_f64, f64::max);
 
@@ -135,17 +140,14 @@ impl Rule for ProxyTimeoutNotAboveApp {
                         )));
                     }
                 }
-                match app.setting_evidence(cx, "timeout", &["--timeout", "-t"]) {
-                    Some(e) if gunicorn_set => evidence.push(e),
+                match &setting.origin {
+                    Origin::Set { evidence: e, .. } => evidence.push(e.clone()),
                     _ => {
                         if let Some(e) = &app.exec_line {
                             evidence.push(e.clone());
                         }
-                        evidence.push(Evidence::Fact(format!(
-                            "gunicorn ({name}): no --timeout/-t and no `timeout` in a config \
-                             file, so the default {} s applies",
-                            secs(gunicorn)
-                        )));
+                        evidence
+                            .push(setting.evidence(&format!("gunicorn ({name}) timeout"), " s"));
                     }
                 }
                 // The slowest requests, in time order.
@@ -184,10 +186,10 @@ impl Rule for ProxyTimeoutNotAboveApp {
 
                 let (n, g) = (secs(nginx), secs(gunicorn));
                 let nginx_word = if nginx_set { "" } else { ", the default" };
-                let gunicorn_word = if gunicorn_set { "" } else { ", the default" };
+                let g_said = setting.short(" s");
                 let title = if not_above {
                     let mut t = format!(
-                        "nginx proxy_read_timeout ({n} s) is not above the gunicorn timeout ({g} s)"
+                        "nginx proxy_read_timeout ({n} s{nginx_word}) is not above the gunicorn timeout ({g_said})"
                     );
                     if !slow.is_empty() {
                         t.push_str(&format!(
@@ -199,13 +201,13 @@ impl Rule for ProxyTimeoutNotAboveApp {
                     t
                 } else if nginx_set {
                     format!(
-                        "timeouts: gunicorn {g} s < request time (up to {} s, {} requests); nginx proxy_read_timeout {n} s",
+                        "timeouts: gunicorn {g_said} < request time (up to {} s, {} requests); nginx proxy_read_timeout {n} s",
                         secs(longest),
                         slow.len()
                     )
                 } else {
                     format!(
-                        "timeouts: gunicorn {g} s < request time (up to {} s, {} requests); nginx proxy timeouts not raised ({n} s default)",
+                        "timeouts: gunicorn {g_said} < request time (up to {} s, {} requests); nginx proxy timeouts not raised ({n} s default)",
                         secs(longest),
                         slow.len()
                     )
@@ -224,12 +226,13 @@ impl Rule for ProxyTimeoutNotAboveApp {
                 } else {
                     format!(
                         "Some requests take longer ({} s at most) than gunicorn's worker timeout \
-                         ({g} s{gunicorn_word}), so gunicorn kills the worker in the middle of them and nginx \
+                         ({}), so gunicorn kills the worker in the middle of them and nginx \
                          answers 502/504. nginx's proxy timeouts ({n} s{nginx_word}) were not \
                          raised to match either. Raise gunicorn's --timeout above the longest \
                          legitimate request and nginx's proxy_read_timeout above that, or move \
                          the slow work (big imports, uploads) to a background job.",
-                        secs(longest)
+                        secs(longest),
+                        setting.said(" s")
                     )
                 };
                 findings.push(Finding {
@@ -254,6 +257,37 @@ impl Rule for ProxyTimeoutNotAboveApp {
         }
         findings
     }
+
+    fn unknown(&self, cx: &Context) -> Option<String> {
+        if cx.nginx.is_empty() {
+            return Some(
+                "no nginx -T in the bundle, so nginx's proxy_read_timeout is unknown".into(),
+            );
+        }
+        let on_nginx_hosts: Vec<&AppServer> = cx
+            .apps
+            .iter()
+            .filter(|a| cx.nginx.iter().any(|d| d.host == a.host))
+            .collect();
+        if on_nginx_hosts.is_empty() {
+            return Some(format!(
+                "gunicorn's timeout is unknown ({NO_APP_SERVER}), so nginx's proxy_read_timeout \
+                 cannot be compared with it"
+            ));
+        }
+        let assumed: Vec<String> = on_nginx_hosts
+            .iter()
+            .map(|a| a.timeout(cx))
+            .filter(|t| !t.is_known())
+            .map(|t| t.said(" s"))
+            .collect();
+        (assumed.len() == on_nginx_hosts.len()).then(|| {
+            format!(
+                "gunicorn's timeout is not in the bundle ({}), so the comparison rests on a guess",
+                assumed.join("; ")
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -272,7 +306,7 @@ mod tests {
         assert_eq!(f.depth, Depth::Cause);
         assert!(
             f.title
-                .contains("proxy_read_timeout (120 s) is not above the gunicorn timeout (120 s)"),
+                .contains("proxy_read_timeout (120 s) is not above the gunicorn timeout (120 s, from gunicorn.conf.py)"),
             "{}",
             f.title
         );
@@ -294,7 +328,8 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         let f = &f[0];
         assert!(
-            f.title.contains("timeouts: gunicorn 30 s < request time"),
+            f.title
+                .contains("timeouts: gunicorn 30 s, the default < request time"),
             "{}",
             f.title
         );
@@ -317,7 +352,9 @@ mod tests {
             "{facts:?}"
         );
         assert!(
-            facts.iter().any(|t| t.contains("default 30 s")),
+            facts.iter().any(|t| t.contains(
+                "30 s (the default: no --timeout on gunicorn's command line (ExecStart of inventory.service)"
+            )),
             "{facts:?}"
         );
         assert!(

@@ -31,6 +31,36 @@ fn refused(message: &[u8]) -> bool {
         && (m.contains("(111: Connection refused)") || m.contains("(2: No such file or directory)"))
 }
 
+/// The addresses the host's app servers are said to listen on: their `bind` settings and
+/// gunicorn's own `Listening at: ADDRESS` lines.
+fn named_binds(cx: &Context, host: &str) -> Vec<String> {
+    let mut out: Vec<String> = cx
+        .apps
+        .iter()
+        .filter(|a| a.host == host)
+        .flat_map(|a| {
+            a.settings
+                .bind
+                .iter()
+                .map(|b| b.trim_start_matches("http://").to_string())
+        })
+        .collect();
+    for r in cx.records(&[FormatId::Gunicorn]) {
+        if cx.incident.sources[r.0].host != host {
+            continue;
+        }
+        let text = cx.text(r);
+        if let Some(rest) = text.split("Listening at: ").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            let addr = addr.trim_start_matches("http://");
+            if !addr.is_empty() && !out.iter().any(|o| o == addr) {
+                out.push(addr.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// Every listener of every snapshot of `host`.
 fn all_listeners(cx: &Context, host: &str) -> Vec<Listener> {
     let mut out: Vec<Listener> = Vec::new();
@@ -116,7 +146,7 @@ impl Rule for UpstreamUnreachable {
                 if errors.is_empty() && bad_gateway.is_empty() {
                     continue;
                 }
-                let apps: Vec<&Listener> = listeners
+                let mut apps: Vec<&Listener> = listeners
                     .iter()
                     .filter(|l| {
                         l.process
@@ -124,6 +154,10 @@ impl Rule for UpstreamUnreachable {
                             .is_some_and(|p| APP_SERVERS.contains(&p))
                     })
                     .collect();
+                // The app servers the bundle's own settings and logs name come first: a host
+                // may run others.
+                let named = named_binds(cx, &dump.host);
+                apps.sort_by_key(|l| !named.iter().any(|b| l.local.ends_with(b.as_str())));
                 let mut evidence: Vec<Evidence> =
                     errors.iter().take(3).map(Evidence::from).collect();
                 evidence.extend(bad_gateway.iter().take(2).map(Evidence::from));
@@ -144,13 +178,26 @@ impl Rule for UpstreamUnreachable {
                         l.local
                     )));
                 }
-                let app_part = match apps.first() {
-                    Some(l) => format!(
-                        "; {} listens on {}",
-                        l.process.as_deref().unwrap_or("the app server"),
-                        l.local
-                    ),
-                    None => "; no app server listens anywhere".to_string(),
+                // Every app server listening, not only the first: a host may run several, and
+                // naming one would pick for the reader.
+                let app_part = if apps.is_empty() {
+                    "; no app server listens anywhere".to_string()
+                } else {
+                    let mut said: Vec<String> = apps
+                        .iter()
+                        .take(3)
+                        .map(|l| {
+                            format!(
+                                "{} listens on {}",
+                                l.process.as_deref().unwrap_or("the app server"),
+                                l.local
+                            )
+                        })
+                        .collect();
+                    if apps.len() > 3 {
+                        said.push(format!("{} more app listeners", apps.len() - 3));
+                    }
+                    format!("; {}", said.join(", "))
                 };
                 let first = errors
                     .first()

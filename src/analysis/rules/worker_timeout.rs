@@ -5,8 +5,7 @@
 //! within a few seconds of a timeout, or whose duration (`$request_time`) spans it.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
-use crate::ingest::formats::gunicorn_config::{from_argv, parse_settings};
-use crate::ingest::formats::systemctl_show::parse_show;
+use crate::analysis::appserver::host_timeout;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
@@ -46,29 +45,6 @@ fn timeout_pid(text: &str) -> Option<Option<u32>> {
         digits.parse().ok()
     });
     Some(pid)
-}
-
-/// gunicorn's worker timeout in seconds: the largest set in a config file or an `ExecStart=`
-/// seen, else gunicorn's default of 30.
-fn gunicorn_timeout(cx: &Context) -> u32 {
-    let mut found: Vec<u32> = Vec::new();
-    for s in &cx.incident.sources {
-        let text = || String::from_utf8_lossy(&s.data);
-        match s.format {
-            FormatId::GunicornConfig => found.extend(parse_settings(&text()).timeout),
-            FormatId::SystemctlShow => {
-                for p in parse_show(&text()) {
-                    for cmd in p.exec_starts() {
-                        if cmd.contains("gunicorn") {
-                            found.extend(from_argv(&cmd).timeout);
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    found.into_iter().max().unwrap_or(30)
 }
 
 /// Status and request time of an access record.
@@ -123,7 +99,9 @@ impl Rule for WorkerTimeout {
             .map(|x| x.1)
             .filter(|t| *t != UNTIMED)
             .collect();
-        let timeout = gunicorn_timeout(cx);
+        let host = cx.incident.sources[timeouts[0].0.0].host.clone();
+        let setting = host_timeout(cx, &host);
+        let timeout = setting.value;
         let busy = i64::from(timeout) * MICROS_PER_SEC + 10 * MICROS_PER_SEC;
         let mut cut: Vec<(usize, usize)> = Vec::new();
         for r in cx.records(&[FormatId::NginxAccess]) {
@@ -168,8 +146,9 @@ impl Rule for WorkerTimeout {
             .take(8)
             .map(|t| format_utc(*t).get(..19).unwrap_or("?").replace('T', " "))
             .collect();
+        evidence.push(setting.evidence("gunicorn's timeout", " s"));
         evidence.push(Evidence::Fact(format!(
-            "{n} worker timeout(s) (gunicorn timeout {timeout} s){}{}",
+            "{n} worker timeout(s){}{}",
             if pids.is_empty() {
                 String::new()
             } else {
@@ -188,7 +167,6 @@ impl Rule for WorkerTimeout {
             )));
         }
         evidence.extend(cut.iter().take(4).map(Evidence::from));
-        let host = &cx.incident.sources[timeouts[0].0.0].host;
         let requests = if cut.is_empty() {
             String::new()
         } else {
@@ -203,11 +181,12 @@ impl Rule for WorkerTimeout {
             },
             depth: Depth::State,
             title: format!(
-                "gunicorn killed {n} worker(s) on {host} for exceeding its {timeout} s timeout \
-                 (WORKER TIMEOUT){requests}"
+                "gunicorn killed {n} worker(s) on {host} at its timeout (WORKER TIMEOUT)\
+                 {requests}; timeout {}",
+                setting.short(" s")
             ),
             explanation: "A gunicorn worker handles one request at a time; when it does not \
-                          report back within the `timeout` setting (30 s by default), the master \
+                          report back within the `timeout` setting (30 s when not set), the master \
                           kills it and boots a new one. The request it was serving is lost, so \
                           nginx answers 502 or 504 (or the client gives up with 499). Either the \
                           requests are too slow for the timeout (long uploads, long jobs: move \
@@ -252,7 +231,7 @@ mod tests {
         let f = &f[0];
         assert!(f.title.contains("killed 5 worker"), "{}", f.title);
         assert!(facts(f).contains("2023-06-20 08:02:06"), "{}", facts(f));
-        assert!(f.title.contains("its 120 s timeout"), "{}", f.title);
+        assert!(f.title.contains("timeout 120 s, from"), "{}", f.title);
         assert!(facts(f).contains("5 request(s) ended"), "{}", facts(f));
         assert_eq!(f.severity, Severity::Crit);
     }
@@ -267,7 +246,11 @@ mod tests {
             "{}",
             facts(&f[0])
         );
-        assert!(f[0].title.contains("its 30 s timeout"), "{}", f[0].title);
+        assert!(
+            f[0].title.contains("timeout 30 s, the default"),
+            "{}",
+            f[0].title
+        );
     }
 
     #[test]

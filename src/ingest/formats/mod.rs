@@ -203,6 +203,9 @@ pub enum Line {
     },
     /// The line belongs to the record before it.
     Continue,
+    /// The line is a record of its own that prints no time (a message an app server wrote to
+    /// stderr between its prefixed lines): it takes the time of the record before it.
+    Inherit { sev: Severity },
     /// The line should start a record but does not match the format.
     Unparsed,
 }
@@ -249,21 +252,35 @@ pub fn parse_lines(
                 out.push(pos, line_no, ts, sev, f);
             }
             Line::Continue => out.continue_last(pos, line_no, long),
+            Line::Inherit { sev } => push_inherited(out, pos, line_no, sev, long, 0),
             Line::Unparsed => {
-                let (ts, inherited) = match out.ts.last() {
-                    Some(t) if *t != UNTIMED => (*t, flag::TIME_INHERITED),
-                    _ => (UNTIMED, 0),
-                };
-                let prev_zoneless = out.flags.last().map_or(0, |f| f & flag::ZONELESS);
-                let mut f = flag::UNPARSED | inherited | prev_zoneless;
-                if long {
-                    f |= flag::LONG_LINE;
-                }
-                out.push(pos, line_no, ts, Severity::Info, f);
+                push_inherited(out, pos, line_no, Severity::Info, long, flag::UNPARSED)
             }
         }
         pos = end + 1;
     }
+}
+
+/// Push a record that prints no time of its own: it takes the time (and zone flag) of the record
+/// before it, else stays untimed.
+fn push_inherited(
+    out: &mut SourceBuilder,
+    pos: usize,
+    line_no: usize,
+    sev: Severity,
+    long: bool,
+    extra: u8,
+) {
+    let (ts, inherited) = match out.ts.last() {
+        Some(t) if *t != UNTIMED => (*t, flag::TIME_INHERITED),
+        _ => (UNTIMED, 0),
+    };
+    let prev_zoneless = out.flags.last().map_or(0, |f| f & flag::ZONELESS);
+    let mut f = extra | inherited | prev_zoneless;
+    if long {
+        f |= flag::LONG_LINE;
+    }
+    out.push(pos, line_no, ts, sev, f);
 }
 
 /// Score a line format on the head: the share of record-start lines among lines that are not
@@ -273,7 +290,7 @@ pub fn sniff_lines(head: &Head, mut scan: impl FnMut(&[u8]) -> Line) -> u8 {
     for line in &head.lines {
         match scan(line) {
             Line::Start { .. } => starts += 1,
-            Line::Continue => {}
+            Line::Continue | Line::Inherit { .. } => {}
             Line::Unparsed => bad += 1,
         }
     }

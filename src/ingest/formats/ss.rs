@@ -317,7 +317,7 @@ impl Format for Ss {
             }
             match scan(line) {
                 Line::Start { .. } => rows += 1,
-                Line::Continue => {}
+                Line::Continue | Line::Inherit { .. } => {}
                 Line::Unparsed => bad += 1,
             }
         }
