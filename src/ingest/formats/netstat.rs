@@ -232,18 +232,10 @@ fn unix(line: &str, line_no: usize) -> Option<Socket> {
         return None;
     }
     let rest = rest.trim();
-    // With -p the program comes first; the path starts at the first word starting `/` or `@`.
     let with_program = word(rest)
         .is_some_and(|(w, _)| w == "-" || w.split_once('/').is_some_and(|(p, _)| is_digits(p)));
     let (prog, path) = if with_program {
-        let at = rest
-            .match_indices([' ', '\t'])
-            .map(|(i, _)| i + 1)
-            .find(|&i| rest[i..].starts_with('/') || rest[i..].starts_with('@'));
-        match at {
-            Some(i) => (&rest[..i], rest[i..].trim()),
-            None => (rest, ""),
-        }
+        split_program(rest)
     } else {
         ("", rest)
     };
@@ -267,6 +259,30 @@ fn unix(line: &str, line_no: usize) -> Option<Socket> {
         extra: prog.trim().to_string(),
         line: line_no,
     })
+}
+
+/// Width netstat pads `PID/Program name` to (the text itself is cut to one less), before the
+/// unix path.
+const PROGRAM_WIDTH: usize = 20;
+
+/// `PID/Program name` and the path after it: `678/gunicorn: maste  /run/gunicorn.sock`,
+/// `1489/master          public/pickup` (postfix's relative paths), `1/systemd`. The name
+/// may hold spaces and `/` (`16080/./manage.py`), so the padded width decides where it ends;
+/// past it (a longer name), the first word starting `/` or `@` is the path.
+fn split_program(s: &str) -> (&str, &str) {
+    if s.as_bytes().get(PROGRAM_WIDTH) == Some(&b' ') {
+        if let (Some(prog), Some(path)) = (s.get(..PROGRAM_WIDTH), s.get(PROGRAM_WIDTH..)) {
+            return (prog.trim_end(), path.trim());
+        }
+    }
+    let at = s
+        .match_indices([' ', '\t'])
+        .map(|(i, _)| i + 1)
+        .find(|&i| s[i..].starts_with('/') || s[i..].starts_with('@'));
+    match at {
+        Some(i) => (s[..i].trim_end(), s[i..].trim()),
+        None => (s, ""),
+    }
 }
 
 /// A row of `-g`: `eth0  1  224.0.0.1`.
@@ -370,7 +386,9 @@ impl Format for Netstat {
              unix  2      [ ACC ]     STREAM     LISTENING     12345    678/gunicorn: maste  /run/gunicorn.sock\n\
              unix  3      [ ]         STREAM     CONNECTED     7607     5327/cargo           \n\
              unix  2      [ ]         DGRAM                    14000    1/systemd            /run/systemd/notify\n\
-             unix  3      [ ]         STREAM     CONNECTED     1135     -                    @/tmp/.X11-unix/X0\n",
+             unix  3      [ ]         STREAM     CONNECTED     1135     -                    @/tmp/.X11-unix/X0\n\
+             unix  2      [ ACC ]     STREAM     LISTENING     22610    1489/master          public/pickup\n\
+             unix  2      [ ACC ]     STREAM     LISTENING     67801    16080/./manage.py    /tmp/dev.sock\n",
             // netstat -agn
             "IPv6/IPv4 Group Memberships\n\
              Interface       RefCnt Group\n\
@@ -439,7 +457,7 @@ mod tests {
     #[test]
     fn extra_columns_timers_and_unix_sockets() {
         let s = parse_sockets(Netstat.samples()[1]);
-        assert_eq!(s.len(), 7);
+        assert_eq!(s.len(), 9);
         assert_eq!(s[0].processes[0].pid, Some(9368));
         assert_eq!(s[1].state, "ESTAB");
         assert_eq!(
@@ -460,6 +478,10 @@ mod tests {
         );
         assert_eq!(s[5].local.host, "/run/systemd/notify");
         assert_eq!(s[6].local.host, "@/tmp/.X11-unix/X0");
+        assert_eq!(s[7].local.host, "public/pickup");
+        assert_eq!(s[7].processes[0].name, "master");
+        assert_eq!(s[8].local.host, "/tmp/dev.sock");
+        assert_eq!(s[8].processes[0].name, "./manage.py");
         let ss = ss_sockets(
             "u_str LISTEN 0 2048 /run/gunicorn.sock 12345 * 0 users:((\"gunicorn: maste\",pid=678,fd=5))\n",
         );
