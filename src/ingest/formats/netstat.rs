@@ -270,10 +270,10 @@ const PROGRAM_WIDTH: usize = 20;
 /// may hold spaces and `/` (`16080/./manage.py`), so the padded width decides where it ends;
 /// past it (a longer name), the first word starting `/` or `@` is the path.
 fn split_program(s: &str) -> (&str, &str) {
-    if s.as_bytes().get(PROGRAM_WIDTH) == Some(&b' ') {
-        if let (Some(prog), Some(path)) = (s.get(..PROGRAM_WIDTH), s.get(PROGRAM_WIDTH..)) {
-            return (prog.trim_end(), path.trim());
-        }
+    if s.as_bytes().get(PROGRAM_WIDTH) == Some(&b' ')
+        && let (Some(prog), Some(path)) = (s.get(..PROGRAM_WIDTH), s.get(PROGRAM_WIDTH..))
+    {
+        return (prog.trim_end(), path.trim());
     }
     let at = s
         .match_indices([' ', '\t'])
