@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use sitrep::analysis::state::Sockets;
-use sitrep::ingest::formats::{netstat, ps};
+use sitrep::ingest::formats::{Format, ParseCtx, netstat, ps};
 use sitrep::ingest::{LoadOptions, load};
 use sitrep::model::time::Micros;
 
@@ -130,6 +130,12 @@ fn real_ps_and_netstat_are_read_whole_and_show_the_listener() {
         assert!(p.user.is_some(), "{name}: {p:?}");
         let line = text.lines().nth(p.line as usize - 1).unwrap();
         assert!(line.contains(&pid.to_string()), "{name}: {p:?} at {line}");
+        // A row read alone (as the detail pane reads it) still gives its pid.
+        let fields = ps::Ps.fields(line.as_bytes(), &ParseCtx::default());
+        assert!(
+            fields.contains(&("pid".to_string(), pid.to_string())),
+            "{name}: {fields:?}"
+        );
         if *name != "ps_aux" {
             assert_eq!(p.ppid, Some(std::process::id()), "{name}: {p:?}");
         }
