@@ -1047,9 +1047,18 @@ pub struct Sockets {
 impl Sockets {
     pub fn build(incident: &Incident) -> Sockets {
         let mut snapshots: Vec<SsSnapshot> = Vec::new();
-        for s in incident.sources.iter().filter(|s| s.format == FormatId::Ss) {
+        let socket_tables = [FormatId::Ss, FormatId::Netstat];
+        for s in incident
+            .sources
+            .iter()
+            .filter(|s| socket_tables.contains(&s.format))
+        {
             let taken_at = ss_file_time(&s.file).or_else(|| snapshot_time(incident, &s.host));
-            let sockets = parse_sockets(&String::from_utf8_lossy(&s.data));
+            let text = String::from_utf8_lossy(&s.data);
+            let sockets = match s.format {
+                FormatId::Netstat => crate::ingest::formats::netstat::parse_sockets(&text),
+                _ => parse_sockets(&text),
+            };
             match snapshots
                 .iter_mut()
                 .find(|x| x.host == s.host && x.taken_at == taken_at)

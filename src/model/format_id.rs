@@ -43,6 +43,8 @@ format_ids! {
     SystemctlShow => "systemctl-show",
     SystemctlCat => "systemctl-cat",
     Ss => "ss",
+    Netstat => "netstat",
+    Ps => "ps",
     Generic => "generic",
     Unknown => "unknown",
 }

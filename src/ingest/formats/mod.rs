@@ -22,10 +22,12 @@ pub mod gunicorn_config;
 pub mod journal_export;
 pub mod journal_json;
 pub mod journal_short;
+pub mod netstat;
 pub mod nginx_access;
 pub mod nginx_config;
 pub mod nginx_error;
 pub mod nginx_log_format;
+pub mod ps;
 pub mod python_logging;
 pub mod ss;
 pub mod systemctl_cat;
@@ -46,6 +48,8 @@ pub static REGISTRY: &[&dyn Format] = &[
     &cf_revisions::CfRevisions,
     &cf_env::CfEnv,
     &ss::Ss,
+    &netstat::Netstat,
+    &ps::Ps,
     &nginx_error::NginxError,
     &cf_logs::CfLogs,
     &nginx_access::NginxAccess,
