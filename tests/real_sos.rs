@@ -126,7 +126,7 @@ fn unpack(archive: &Path, into: &Path) -> PathBuf {
     let mut tar = tar::Archive::new(liblzma::read::XzDecoder::new_multi_decoder(file));
     tar.set_preserve_permissions(false);
     tar.unpack(into).unwrap();
-    let top = std::fs::read_dir(into)
+    std::fs::read_dir(into)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| {
@@ -135,8 +135,7 @@ fn unpack(archive: &Path, into: &Path) -> PathBuf {
                 .to_string_lossy()
                 .starts_with("sosreport-")
         })
-        .unwrap();
-    top
+        .unwrap()
 }
 
 /// Every regular file of the report (paths inside its top folder) and whether it is a link.

@@ -417,6 +417,10 @@ fn safe_relative(path: &Path) -> Result<String, &'static str> {
     Ok(parts.join("/"))
 }
 
+/// Entries (files, folders, links) read from one archive at most: headers cost reading even
+/// when their files are empty.
+const MAX_ENTRIES: usize = 1_000_000;
+
 /// The note said of a link inside a bundle that is not followed.
 const LINK_NOT_FOLLOWED: &str = "; not followed";
 
@@ -461,7 +465,17 @@ fn read_archive(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> 
     let entries = archive.entries().map_err(|e| corrupt(e.to_string()))?;
     let mut read_any = false;
     let mut top_folder: Option<String> = None;
+    let mut seen = 0usize;
     for entry in entries {
+        seen += 1;
+        if seen > MAX_ENTRIES {
+            out.notes.push(format!(
+                "{}: more than {MAX_ENTRIES} entries; kept the {} files read before",
+                path.display(),
+                out.entries.len()
+            ));
+            break;
+        }
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) if read_any => {
@@ -560,6 +574,63 @@ mod tests {
             safe_relative(Path::new("./nginx/access.log")),
             Ok("nginx/access.log".into())
         );
+    }
+
+    #[test]
+    fn compression_is_told_by_its_first_bytes() {
+        assert_eq!(Compression::of_magic(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(Compression::of_magic(b"\xfd7zXZ\x00\x00"), Compression::Xz);
+        assert_eq!(Compression::of_magic(b"BZh91AY"), Compression::Bzip2);
+        assert_eq!(
+            Compression::of_magic(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Compression::Unreadable("zstd")
+        );
+        assert_eq!(Compression::of_magic(b"log line"), Compression::None);
+        assert_eq!(archive_stem("web1.tar.xz"), "web1");
+        assert_eq!(archive_stem("web1.tbz2"), "web1");
+        assert_eq!(archive_stem("web1.log"), "web1.log");
+        assert!(is_archive(Path::new("sosreport-a-2026-01-01-x.tar.xz")));
+    }
+
+    #[test]
+    fn xz_and_bzip2_archives_read_like_gzip() {
+        let mut tar = tar::Builder::new(Vec::new());
+        let body = b"2023/04/13 11:24:04 [error] 1#1: *1 connect() failed\n";
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, "b/nginx/error.log", &body[..])
+            .unwrap();
+        let plain = tar.into_inner().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let xz = dir.path().join("b.tar.xz");
+        let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        std::io::Write::write_all(&mut enc, &plain).unwrap();
+        std::fs::write(&xz, enc.finish().unwrap()).unwrap();
+        let bz = dir.path().join("b.tbz2");
+        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &plain).unwrap();
+        std::fs::write(&bz, enc.finish().unwrap()).unwrap();
+        for p in [&xz, &bz] {
+            let files = open(p, &Limits::default()).unwrap();
+            assert_eq!(files.entries.len(), 1, "{}", p.display());
+            assert_eq!(&files.entries[0].data[..], &body[..]);
+        }
+        // Cut to a small limit, it says so.
+        let small = Limits {
+            max_file: 8,
+            max_total: 8,
+        };
+        let files = open(&xz, &small).unwrap();
+        assert_eq!(files.entries[0].data.len(), 8);
+        assert!(files.entries[0].notes[0].contains("limit"));
+        let bad = dir.path().join("bad.tar.xz");
+        std::fs::write(&bad, b"\xfd7zXZ\x00 not xz").unwrap();
+        assert!(matches!(
+            open(&bad, &Limits::default()),
+            Err(LoadError::CorruptArchive { .. })
+        ));
     }
 
     #[test]

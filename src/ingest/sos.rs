@@ -326,7 +326,7 @@ pub fn facts(entries: &[Entry], top: &str) -> SosFacts {
         .or_else(|| first_line("sos_commands/host/hostname"))
         .or_else(|| first_line("etc/hostname"))
         .or_else(|| host_of_folder(top));
-    let zone = zone(entries);
+    let zone = zone(entries).or_else(|| utc_by_name(entries));
     let local_to_utc = |t: &str| -> Option<i64> {
         let (o, _) = zone?;
         let naive = chrono::NaiveDateTime::parse_from_str(t.trim(), "%Y-%m-%d %H:%M:%S%.f").ok()?;
@@ -391,6 +391,23 @@ fn zone(entries: &[Entry]) -> Option<(Offset, &'static str)> {
     }
     let abbr = local.split_whitespace().nth(4)?;
     matches!(abbr, "UTC" | "GMT" | "Z").then_some((Offset::UTC, "date"))
+}
+
+/// `etc/timezone` naming UTC itself (other names need a zone database to become an offset).
+fn utc_by_name(entries: &[Entry]) -> Option<(Offset, &'static str)> {
+    let name = text_of(entries, "etc/timezone")?;
+    let name = name.trim();
+    let utc = [
+        "UTC",
+        "Etc/UTC",
+        "Etc/GMT",
+        "GMT",
+        "Etc/Universal",
+        "Universal",
+        "Etc/Zulu",
+        "Zulu",
+    ];
+    utc.contains(&name).then_some((Offset::UTC, "etc/timezone"))
 }
 
 /// The time `date` printed in the C locale (`Thu Dec  3 19:00:10 UTC 2026`), read as if UTC.
