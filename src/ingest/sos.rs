@@ -689,5 +689,7 @@ mod tests {
             zone(&india),
             Some((Offset(5 * 3600 + 1800), "date and date --utc"))
         );
+        let named = [entry("etc/timezone", "Etc/UTC\n")];
+        assert_eq!(utc_by_name(&named), Some((Offset::UTC, "etc/timezone")));
     }
 }
