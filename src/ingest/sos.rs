@@ -107,11 +107,12 @@ pub fn adapt(files: &mut BundleFiles) -> bool {
     }
     match facts.zone {
         Some((o, whence)) => notes.push(format!(
-            "{name}: zone of zone-less logs {o}, from sos's {whence}"
+            "{name}: the host's zone was {o} at capture (from sos's {whence}); zone-less logs \
+             take it unless --tz is given"
         )),
         None => notes.push(format!(
-            "{name}: sos recorded no zone (no sos_commands/date/date and date_--utc, nor \
-             timedatectl); times of zone-less logs fall back to --tz or the local zone"
+            "{name}: sos recorded no zone (no date and date --utc, timedatectl or \
+             etc/timezone); zone-less logs fall back to --tz or the local zone"
         )),
     }
     files.entries = kept;
@@ -157,17 +158,11 @@ fn links_in_folder(root: &str, entries: &[Entry]) -> HashSet<String> {
 }
 
 /// Read before each other: when the first of a group is present, the later ones repeat it.
-const PREFER: &[&[&str]] = &[
-    &[
-        "sos_commands/systemd/systemctl_list-units_--all",
-        "sos_commands/systemd/systemctl_list-units",
-        "sos_commands/systemd/systemctl_list-units_--failed",
-    ],
-    &[
-        "sos_commands/systemd/systemctl_show_--all",
-        "sos_commands/systemd/systemctl_show_service_--all",
-    ],
-];
+const PREFER: &[&[&str]] = &[&[
+    "sos_commands/systemd/systemctl_list-units_--all",
+    "sos_commands/systemd/systemctl_list-units",
+    "sos_commands/systemd/systemctl_list-units_--failed",
+]];
 
 /// Whether sitrep reads the file at `path` (inside the report) into its timeline and panes.
 /// `present` holds every path of the report, to leave out files that repeat another.
@@ -187,9 +182,13 @@ pub fn wanted(path: &str, present: &HashSet<String>) -> bool {
             "process" => file.starts_with("ps_"),
             "networking" => file.starts_with("ss_") || file.starts_with("netstat_"),
             "nginx" => file == "nginx_-T" || file == "nginx_-V",
-            "systemd" => ["status", "show_", "cat", "list-units"].iter().any(|c| {
-                file.strip_prefix("systemctl_")
-                    .is_some_and(|f| f.starts_with(c))
+            // `systemctl show --all` without units shows the manager's own properties; sos
+            // asks `systemctl show *service --all` for the services.
+            "systemd" => file.strip_prefix("systemctl_").is_some_and(|f| {
+                ["status", "show_", "cat", "list-units"]
+                    .iter()
+                    .any(|c| f.starts_with(c))
+                    && f != "show_--all"
             }),
             "logs" => {
                 file.starts_with("journalctl_--no-pager")
@@ -488,7 +487,7 @@ mod tests {
             "sos_commands/nginx/nginx_-T",
             "sos_commands/nginx/nginx_-V",
             "sos_commands/systemd/systemctl_list-units",
-            "sos_commands/systemd/systemctl_show_--all",
+            "sos_commands/systemd/systemctl_show_service_--all",
             "sos_commands/systemd/systemctl_status_--all",
             "sos_commands/logs/journalctl_--no-pager",
             "var/log/nginx/access.log",
@@ -523,6 +522,7 @@ mod tests {
             "sos_commands/systemd/systemctl_list-unit-files",
             "sos_commands/systemd/systemctl_list-timers_--all",
             "sos_commands/systemd/systemctl_show-environment",
+            "sos_commands/systemd/systemctl_show_--all",
             "sos_commands/systemd/journalctl_--list-boots",
             "sos_commands/logs/journalctl_--disk-usage",
             "sos_commands/logs/ls_-alRh_.var.log",
@@ -543,7 +543,6 @@ mod tests {
         for p in [
             "sos_commands/logs/journalctl_--no-pager_--catalog_--boot",
             "sos_commands/systemd/systemctl_list-units_--failed",
-            "sos_commands/systemd/systemctl_show_service_--all",
         ] {
             assert!(!read(p), "{p} repeats another file");
         }
