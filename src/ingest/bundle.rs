@@ -446,6 +446,11 @@ fn read_archive(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> 
                 .take(512)
                 .read_to_end(&mut head)
                 .map_err(|e| io_error(path, e))?;
+            // No bytes at all under a compressed name is no archive; a plain `.tar` of
+            // nothing is an empty bundle.
+            if head.is_empty() && !path.to_string_lossy().ends_with(".tar") {
+                return Err(corrupt("an empty file".into()));
+            }
             if !head.is_empty() && !looks_like_tar(&head) {
                 return Err(corrupt(
                     "neither gzip, xz nor bzip2 compressed, nor a plain tar".into(),
