@@ -1,9 +1,10 @@
-//! Reading what the user points at: a bundle directory, a `.tar.gz`/`.tgz` bundle, or single
-//! files. Reading never writes; entries that would escape the bundle are refused; decompression
-//! is bounded. Problems with single entries become notes, not failures.
+//! Reading what the user points at: a bundle directory, a tar archive (gzip, xz or bzip2
+//! compressed, or plain), or single files. Reading never writes; entries that would escape the
+//! bundle are refused; decompression is bounded. Problems with single entries become notes, not
+//! failures; an archive that cannot be read at all is an error.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
@@ -54,10 +55,100 @@ pub struct BundleFiles {
     pub loose: bool,
 }
 
+/// The names of the archives read as bundles.
+const ARCHIVE_ENDINGS: [&str; 8] = [
+    ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tbz", ".tar",
+];
+
+/// Endings of archives and compressed files sitrep cannot read: given one, it says so rather
+/// than reading it as one binary file.
+const UNREADABLE_ENDINGS: [(&str, &str); 7] = [
+    (".zst", "zstd"),
+    (".tzst", "zstd"),
+    (".lz4", "lz4"),
+    (".lz", "lzip"),
+    (".lzma", "lzma"),
+    (".zip", "zip"),
+    (".7z", "7z"),
+];
+
 /// What a path given on the command line is.
 pub fn is_archive(path: &Path) -> bool {
     let s = path.to_string_lossy();
-    s.ends_with(".tar.gz") || s.ends_with(".tgz") || s.ends_with(".tar")
+    ARCHIVE_ENDINGS.iter().any(|e| s.ends_with(e))
+}
+
+/// A file name without its archive ending (`web1.tar.xz` -> `web1`).
+pub fn archive_stem(name: &str) -> &str {
+    ARCHIVE_ENDINGS
+        .iter()
+        .find_map(|e| name.strip_suffix(e))
+        .unwrap_or(name)
+}
+
+/// How a stream of bytes is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    None,
+    Gzip,
+    Xz,
+    Bzip2,
+    /// A compression (or archive) sitrep has no reader for, by name.
+    Unreadable(&'static str),
+}
+
+impl Compression {
+    /// From the first bytes of the stream.
+    fn of_magic(head: &[u8]) -> Compression {
+        match head {
+            [0x1f, 0x8b, ..] => Compression::Gzip,
+            [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Compression::Xz,
+            [b'B', b'Z', b'h', b'1'..=b'9', ..] => Compression::Bzip2,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Unreadable("zstd"),
+            [0x04, 0x22, 0x4d, 0x18, ..] => Compression::Unreadable("lz4"),
+            [b'L', b'Z', b'I', b'P', ..] => Compression::Unreadable("lzip"),
+            [b'P', b'K', 3, 4, ..] => Compression::Unreadable("zip"),
+            [b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c, ..] => Compression::Unreadable("7z"),
+            [b'R', b'a', b'r', b'!', ..] => Compression::Unreadable("rar"),
+            _ => Compression::None,
+        }
+    }
+
+    /// From a file name's ending (`.gz`, `.xz`, `.bz2`): how files inside bundles are told.
+    fn of_name(name: &str) -> Compression {
+        if name.ends_with(".gz") {
+            Compression::Gzip
+        } else if name.ends_with(".xz") {
+            Compression::Xz
+        } else if name.ends_with(".bz2") {
+            Compression::Bzip2
+        } else {
+            Compression::None
+        }
+    }
+
+    /// A reader that decompresses `r`; `None` for no compression or one sitrep cannot read.
+    fn decoder<'a>(self, r: impl Read + 'a) -> Option<Box<dyn Read + 'a>> {
+        match self {
+            Compression::Gzip => Some(Box::new(MultiGzDecoder::new(r))),
+            Compression::Xz => Some(Box::new(liblzma::read::XzDecoder::new_multi_decoder(r))),
+            Compression::Bzip2 => Some(Box::new(bzip2::read::MultiBzDecoder::new(r))),
+            Compression::None | Compression::Unreadable(_) => None,
+        }
+    }
+}
+
+/// The first bytes of a file (fewer if it is shorter), the file left at its start.
+fn magic_of(file: &mut File) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(8);
+    (&mut *file).take(8).read_to_end(&mut head)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(head)
+}
+
+/// A tar archive starts its first header with `ustar` at byte 257.
+fn looks_like_tar(data: &[u8]) -> bool {
+    data.get(257..262) == Some(b"ustar")
 }
 
 /// Read a bundle directory or archive.
@@ -68,14 +159,20 @@ pub fn open(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> {
     } else if is_archive(path) {
         read_archive(path, limits)?
     } else {
+        let name = path.to_string_lossy();
+        if let Some((_, kind)) = UNREADABLE_ENDINGS.iter().find(|(e, _)| name.ends_with(e)) {
+            return Err(unreadable_compression(path, kind));
+        }
         let mut b = BundleFiles::default();
         let mut budget = limits.max_total;
-        b.entries.push(read_file(
-            path,
-            &path.to_string_lossy(),
-            limits,
-            &mut budget,
-        )?);
+        let entry = read_file(path, &name, limits, &mut budget)?;
+        if looks_like_tar(&entry.data) {
+            return Err(LoadError::CorruptArchive {
+                path: path.to_path_buf(),
+                detail: "a tar archive under a name sitrep does not read as one".into(),
+            });
+        }
+        b.entries.push(entry);
         b
     };
     files.name = path.to_string_lossy().into_owned();
@@ -141,6 +238,15 @@ pub fn split_hosts(files: BundleFiles) -> Vec<BundleFiles> {
     hosts
 }
 
+fn unreadable_compression(path: &Path, kind: &str) -> LoadError {
+    LoadError::CorruptArchive {
+        path: path.to_path_buf(),
+        detail: format!(
+            "compressed as {kind}, which sitrep cannot read; sitrep reads .tar.gz, .tar.xz and .tar.bz2"
+        ),
+    }
+}
+
 fn io_error(path: &Path, e: std::io::Error) -> LoadError {
     if e.kind() == std::io::ErrorKind::NotFound {
         LoadError::NotFound {
@@ -176,14 +282,15 @@ fn read_bounded(mut r: impl Read, limit: u64, what: &str, notes: &mut Vec<String
     out
 }
 
-/// Read one file from disk: mapped if plain, decompressed (bounded) if `.gz`.
+/// Read one file from disk: mapped if plain, decompressed (bounded) if gzip, xz or bzip2
+/// (told by its first bytes). A file compressed in a way sitrep cannot read is an error.
 fn read_file(
     path: &Path,
     name: &str,
     limits: &Limits,
     budget: &mut u64,
 ) -> Result<Entry, LoadError> {
-    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let mut file = File::open(path).map_err(|e| io_error(path, e))?;
     let meta = file.metadata().map_err(|e| io_error(path, e))?;
     let mtime = meta
         .modified()
@@ -191,10 +298,18 @@ fn read_file(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as i64);
     let mut notes = Vec::new();
-    let data = if name.ends_with(".gz") {
+    let compression = if meta.is_file() && meta.len() > 0 {
+        Compression::of_magic(&magic_of(&mut file).map_err(|e| io_error(path, e))?)
+    } else {
+        Compression::None
+    };
+    if let Compression::Unreadable(kind) = compression {
+        return Err(unreadable_compression(path, kind));
+    }
+    let data = if let Some(decoder) = compression.decoder(&file) {
         let limit = limits.max_file.min(*budget);
-        let v = read_bounded(MultiGzDecoder::new(file), limit, name, &mut notes);
-        *budget -= v.len() as u64;
+        let v = read_bounded(decoder, limit, name, &mut notes);
+        *budget = budget.saturating_sub(v.len() as u64);
         Bytes::Owned(v)
     } else if meta.len() == 0 {
         Bytes::Owned(Vec::new())
@@ -249,7 +364,7 @@ fn read_dir(root: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> {
                     Ok(target) if target.starts_with(&canon_root) => {}
                     _ => {
                         out.notes.push(format!(
-                            "{rel}: a link that points outside the bundle; not followed"
+                            "{rel}: a link that points outside the bundle{LINK_NOT_FOLLOWED}"
                         ));
                         continue;
                     }
@@ -302,24 +417,70 @@ fn safe_relative(path: &Path) -> Result<String, &'static str> {
     Ok(parts.join("/"))
 }
 
+/// Entries (files, folders, links) read from one archive at most: headers cost reading even
+/// when their files are empty.
+const MAX_ENTRIES: usize = 1_000_000;
+
+/// The note said of a link inside a bundle that is not followed.
+const LINK_NOT_FOLLOWED: &str = "; not followed";
+
+/// Whether a bundle note says a link was not followed (readers of particular bundles, such as
+/// sos reports, count those rather than list them).
+pub fn is_link_note(note: &str) -> bool {
+    note.ends_with(LINK_NOT_FOLLOWED) && note.contains(": a link ")
+}
+
 fn read_archive(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> {
-    let file = File::open(path).map_err(|e| io_error(path, e))?;
-    let reader: Box<dyn Read> = if path.to_string_lossy().ends_with(".tar") {
-        Box::new(file)
-    } else {
-        Box::new(MultiGzDecoder::new(file))
-    };
-    let mut archive = tar::Archive::new(reader);
-    let mut out = BundleFiles::default();
-    let mut budget = limits.max_total;
+    let mut file = File::open(path).map_err(|e| io_error(path, e))?;
     let corrupt = |detail: String| LoadError::CorruptArchive {
         path: path.to_path_buf(),
         detail,
     };
+    // The first bytes decide how the archive is compressed; the name only names it.
+    let magic = magic_of(&mut file).map_err(|e| io_error(path, e))?;
+    let reader: Box<dyn Read> = match Compression::of_magic(&magic) {
+        Compression::Unreadable(kind) => return Err(unreadable_compression(path, kind)),
+        Compression::None => {
+            let mut head = Vec::with_capacity(512);
+            (&mut file)
+                .take(512)
+                .read_to_end(&mut head)
+                .map_err(|e| io_error(path, e))?;
+            // No bytes at all under a compressed name is no archive; a plain `.tar` of
+            // nothing is an empty bundle.
+            if head.is_empty() && !path.to_string_lossy().ends_with(".tar") {
+                return Err(corrupt("an empty file".into()));
+            }
+            if !head.is_empty() && !looks_like_tar(&head) {
+                return Err(corrupt(
+                    "neither gzip, xz nor bzip2 compressed, nor a plain tar".into(),
+                ));
+            }
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| io_error(path, e))?;
+            Box::new(file)
+        }
+        c => c
+            .decoder(file)
+            .unwrap_or_else(|| Box::new(std::io::empty())),
+    };
+    let mut archive = tar::Archive::new(reader);
+    let mut out = BundleFiles::default();
+    let mut budget = limits.max_total;
     let entries = archive.entries().map_err(|e| corrupt(e.to_string()))?;
     let mut read_any = false;
     let mut top_folder: Option<String> = None;
+    let mut seen = 0usize;
     for entry in entries {
+        seen += 1;
+        if seen > MAX_ENTRIES {
+            out.notes.push(format!(
+                "{}: more than {MAX_ENTRIES} entries; kept the {} files read before",
+                path.display(),
+                out.entries.len()
+            ));
+            break;
+        }
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) if read_any => {
@@ -347,8 +508,9 @@ fn read_archive(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> 
             continue;
         }
         if kind.is_symlink() || kind.is_hard_link() {
-            out.notes
-                .push(format!("{rel}: a link inside the archive; not followed"));
+            out.notes.push(format!(
+                "{rel}: a link inside the archive{LINK_NOT_FOLLOWED}"
+            ));
             continue;
         }
         if !kind.is_file() {
@@ -361,14 +523,15 @@ fn read_archive(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> 
         let limit = limits.max_file.min(budget);
         let mut data = read_bounded(&mut entry, limit, &rel, &mut notes);
         let truncated = notes.iter().any(|n| n.contains("ends early"));
-        if rel.ends_with(".gz") && !truncated {
+        let inner = Compression::of_name(&rel);
+        if !truncated && inner != Compression::None {
             let inner_limit = limits.max_file.min(budget);
-            data = read_bounded(
-                MultiGzDecoder::new(&data[..]),
-                inner_limit,
-                &rel,
-                &mut notes,
-            );
+            let plain = inner
+                .decoder(&data[..])
+                .map(|r| read_bounded(r, inner_limit, &rel, &mut notes));
+            if let Some(plain) = plain {
+                data = plain;
+            }
         }
         budget = budget.saturating_sub(data.len() as u64);
         if let Some(top) = rel.strip_suffix("manifest.toml")
@@ -416,6 +579,63 @@ mod tests {
             safe_relative(Path::new("./nginx/access.log")),
             Ok("nginx/access.log".into())
         );
+    }
+
+    #[test]
+    fn compression_is_told_by_its_first_bytes() {
+        assert_eq!(Compression::of_magic(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(Compression::of_magic(b"\xfd7zXZ\x00\x00"), Compression::Xz);
+        assert_eq!(Compression::of_magic(b"BZh91AY"), Compression::Bzip2);
+        assert_eq!(
+            Compression::of_magic(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Compression::Unreadable("zstd")
+        );
+        assert_eq!(Compression::of_magic(b"log line"), Compression::None);
+        assert_eq!(archive_stem("web1.tar.xz"), "web1");
+        assert_eq!(archive_stem("web1.tbz2"), "web1");
+        assert_eq!(archive_stem("web1.log"), "web1.log");
+        assert!(is_archive(Path::new("sosreport-a-2026-01-01-x.tar.xz")));
+    }
+
+    #[test]
+    fn xz_and_bzip2_archives_read_like_gzip() {
+        let mut tar = tar::Builder::new(Vec::new());
+        let body = b"2023/04/13 11:24:04 [error] 1#1: *1 connect() failed\n";
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, "b/nginx/error.log", &body[..])
+            .unwrap();
+        let plain = tar.into_inner().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let xz = dir.path().join("b.tar.xz");
+        let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        std::io::Write::write_all(&mut enc, &plain).unwrap();
+        std::fs::write(&xz, enc.finish().unwrap()).unwrap();
+        let bz = dir.path().join("b.tbz2");
+        let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &plain).unwrap();
+        std::fs::write(&bz, enc.finish().unwrap()).unwrap();
+        for p in [&xz, &bz] {
+            let files = open(p, &Limits::default()).unwrap();
+            assert_eq!(files.entries.len(), 1, "{}", p.display());
+            assert_eq!(&files.entries[0].data[..], &body[..]);
+        }
+        // Cut to a small limit, it says so.
+        let small = Limits {
+            max_file: 8,
+            max_total: 8,
+        };
+        let files = open(&xz, &small).unwrap();
+        assert_eq!(files.entries[0].data.len(), 8);
+        assert!(files.entries[0].notes[0].contains("limit"));
+        let bad = dir.path().join("bad.tar.xz");
+        std::fs::write(&bad, b"\xfd7zXZ\x00 not xz").unwrap();
+        assert!(matches!(
+            open(&bad, &Limits::default()),
+            Err(LoadError::CorruptArchive { .. })
+        ));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod reclaim;
 pub mod rotation;
 pub mod same_requests;
 pub mod sniff;
+pub mod sos;
 pub mod timestamp;
 
 use std::path::{Path, PathBuf};
@@ -93,10 +94,7 @@ fn host_name(manifest: &Manifest, files: &BundleFiles) -> String {
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| origin.to_string());
-    let base = base
-        .trim_end_matches(".tar.gz")
-        .trim_end_matches(".tgz")
-        .trim_end_matches(".tar");
+    let base = bundle::archive_stem(&base);
     if base.is_empty() {
         "localhost".into()
     } else {
@@ -124,6 +122,7 @@ pub fn load_files(files: BundleFiles, opts: &LoadOptions) -> Incident {
 }
 
 fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incident) {
+    sos::adapt(&mut files);
     let host = host_name(&Manifest::default(), &files);
     let mut notes = std::mem::take(&mut files.notes);
     let manifest = match files.manifest.as_deref().map(Manifest::parse) {
