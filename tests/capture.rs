@@ -39,7 +39,7 @@ fn capture_of_i1_is_redacted_and_diagnosed() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let gunicorn_log = root.join("gunicorn.log");
-    let (_app, sock) = common::gunicorn_on_socket(root, &gunicorn_log);
+    let (app, sock) = common::gunicorn_on_socket(root, &gunicorn_log);
     let (port, dead) = (free_port(), free_port());
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
@@ -115,6 +115,16 @@ fn capture_of_i1_is_redacted_and_diagnosed() {
     );
     let ss = entry(&bundle, "sockets/ss.txt").unwrap();
     assert!(ss.contains(&sock.display().to_string()), "{ss}");
+    // The process table holds the test's gunicorn with its command line (its --bind).
+    let ps = entry(&bundle, "processes/ps.txt").unwrap();
+    let row = ps
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&app.0.id().to_string()))
+        .unwrap_or_else(|| panic!("no row of pid {} in\n{ps}", app.0.id()));
+    assert!(
+        row.contains("gunicorn") && row.contains(&sock.display().to_string()),
+        "{row}"
+    );
     assert!(
         entry(&bundle, "app/gunicorn.log")
             .unwrap()

@@ -1,7 +1,7 @@
 //! The app servers of an incident (gunicorn) and where each of their settings comes from.
 //!
 //! A gunicorn is found by its command line: an `ExecStart=` of `systemctl cat` or `systemctl
-//! show`, or a row of a `ps` table. The config file it names with `-c` (matched by file name),
+//! show`, or the master's row of a `ps` table (its workers carry the same command line). The config file it names with `-c` (matched by file name),
 //! or the only gunicorn config file of its host, is read under the command line, as gunicorn
 //! does. A lone config file with no command line is an app server too.
 //!
@@ -14,6 +14,7 @@ use std::fmt::Display;
 
 use crate::analysis::rules::{Context, Evidence};
 use crate::ingest::formats::gunicorn_config::{GunicornSettings, from_argv, parse_settings};
+use crate::ingest::formats::ps::parse_processes;
 use crate::ingest::formats::systemctl_cat::parse_units;
 use crate::ingest::formats::systemctl_show::parse_show;
 use crate::model::format_id::FormatId;
@@ -271,6 +272,8 @@ fn file_name(p: &str) -> &str {
 struct CommandLine {
     host: String,
     unit: Option<String>,
+    /// The master's pid, for a command line read from a process table.
+    pid: Option<u32>,
     cmd: String,
     line: Option<Evidence>,
     /// Read from what runs (`systemctl show`, `ps`) rather than a unit file.
@@ -296,6 +299,7 @@ fn command_lines(cx: &Context) -> Vec<CommandLine> {
                                     name.as_deref().unwrap_or(file_name(&s.file))
                                 ),
                                 unit: name,
+                                pid: None,
                                 cmd: cmd.to_string(),
                                 line: exec_start_line(cx, i),
                                 running: false,
@@ -316,6 +320,7 @@ fn command_lines(cx: &Context) -> Vec<CommandLine> {
                                 name.as_deref().unwrap_or("a unit")
                             ),
                             unit: name,
+                            pid: None,
                             cmd,
                             line: exec_start_line(cx, i),
                             running: true,
@@ -323,10 +328,63 @@ fn command_lines(cx: &Context) -> Vec<CommandLine> {
                     }
                 }
             }
+            FormatId::Ps => {
+                let text = String::from_utf8_lossy(&s.data);
+                let procs = parse_processes(&text);
+                let is_gunicorn = |args: &str| {
+                    let words: Vec<&str> = args.split_whitespace().collect();
+                    words
+                        .iter()
+                        .take(3)
+                        .any(|w| w.rsplit('/').next().unwrap_or(w).starts_with("gunicorn"))
+                        || words.windows(2).any(|w| w == ["-m", "gunicorn"])
+                };
+                for p in procs.iter().filter(|p| is_gunicorn(&p.args)) {
+                    // A worker's parent is its master, with the same command line.
+                    let worker = p.ppid.is_some_and(|pp| {
+                        procs
+                            .iter()
+                            .any(|q| q.pid == pp && q.pid != p.pid && is_gunicorn(&q.args))
+                    });
+                    // `gunicorn: master [app]` (setproctitle) shows no settings to read.
+                    if worker || p.args.contains("gunicorn: ") {
+                        continue;
+                    }
+                    found.push(CommandLine {
+                        host: s.host.clone(),
+                        unit: None,
+                        pid: Some(p.pid),
+                        cmd: p.args.clone(),
+                        line: Some(cx.line_at(i, line_offset(&s.data, p.line))),
+                        running: true,
+                        via: format!("ps, pid {}", p.pid),
+                    });
+                }
+            }
             _ => {}
         }
     }
+    // A process table beside a unit that starts the same app adds nothing: the unit's
+    // command line is the one to cite.
+    let units: Vec<(String, Option<String>)> = found
+        .iter()
+        .filter(|f| f.pid.is_none())
+        .map(|f| (f.host.clone(), from_argv(&f.cmd).wsgi_app))
+        .collect();
+    found.retain(|f| {
+        f.pid.is_none() || !units.contains(&(f.host.clone(), from_argv(&f.cmd).wsgi_app))
+    });
     found
+}
+
+/// Byte offset of 1-based line `line` of `data`.
+fn line_offset(data: &[u8], line: u32) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    memchr::memchr_iter(b'\n', data)
+        .nth(line as usize - 2)
+        .map_or(data.len(), |i| i + 1)
 }
 
 /// Every gunicorn sitrep can see, one per unit (or one per host from a lone config file).
@@ -336,20 +394,18 @@ pub fn gunicorns(cx: &Context) -> Vec<AppServer> {
     let mut out: Vec<AppServer> = Vec::new();
     // The unit file (cat) is the readable line; the loaded unit (show) is what runs. Prefer the
     // loaded command line, cite the unit file when both say the same.
-    let mut keys: Vec<(String, Option<String>)> = Vec::new();
+    // Several `ps` files of one host show the same master: one app server per pid.
+    let mut keys: Vec<(String, Option<String>, Option<u32>)> = Vec::new();
     for f in &found {
-        let key = (f.host.clone(), f.unit.clone());
+        let key = (f.host.clone(), f.unit.clone(), f.pid);
         if !keys.contains(&key) {
             keys.push(key);
         }
     }
-    for (host, unit) in keys {
-        let file = found
-            .iter()
-            .find(|f| f.host == host && f.unit == unit && !f.running);
-        let running = found
-            .iter()
-            .find(|f| f.host == host && f.unit == unit && f.running);
+    for (host, unit, pid) in keys {
+        let mine = |f: &&CommandLine| f.host == host && f.unit == unit && f.pid == pid;
+        let file = found.iter().filter(mine).find(|f| !f.running);
+        let running = found.iter().filter(mine).find(|f| f.running);
         let chosen = match (file, running) {
             (Some(c), Some(s)) => {
                 let (a, b) = (from_argv(&c.cmd), from_argv(&s.cmd));
@@ -448,6 +504,53 @@ mod tests {
             t.said(" s"),
             "30 s (the default: no --timeout on gunicorn's command line (ExecStart of \
              inventory.service) and no config file)"
+        );
+    }
+
+    /// `ps -eo pid,ppid,user,etime,args` of gunicorn 20.1 on Debian 12, master and two workers.
+    const PS: &str = "\
+  PID  PPID USER         ELAPSED COMMAND
+ 1130     1 root           00:02 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 2 --bind 127.0.0.1:18002 proj.wsgi
+ 1132  1130 root           00:01 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 2 --bind 127.0.0.1:18002 proj.wsgi
+ 1133  1130 root           00:01 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 2 --bind 127.0.0.1:18002 proj.wsgi
+";
+
+    #[test]
+    fn a_process_table_gives_the_masters_settings_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("web1");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("ps.txt"), PS).unwrap();
+        std::fs::write(
+            root.join("nginx-T.txt"),
+            "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n\
+             # configuration file /etc/nginx/nginx.conf:\n\
+             http {\n    server {\n        listen 8080;\n        location / {\n            \
+             proxy_pass http://127.0.0.1:18002;\n            proxy_read_timeout 1s;\n        }\n    }\n}\n",
+        )
+        .unwrap();
+        let inc = crate::ingest::load(&[root], &Default::default()).unwrap();
+        let cx = Context::new(&inc);
+        assert_eq!(cx.apps.len(), 1, "{:?}", cx.apps);
+        let t = cx.apps[0].timeout(&cx);
+        assert_eq!(t.value, 2);
+        assert!(
+            matches!(&t.origin, Origin::Set { evidence: Evidence::Line { line: 2, .. }, what } if what == "its command line (ps, pid 1130)"),
+            "{t:?}"
+        );
+        assert_eq!(cx.apps[0].workers(&cx).value, 2);
+        let d = crate::analysis::rules::diagnose(&inc);
+        let f = d
+            .findings
+            .iter()
+            .find(|f| f.id == "proxy-timeout-not-above-app")
+            .unwrap_or_else(|| panic!("{:#?}", d.findings));
+        assert!(
+            f.title.contains(
+                "proxy_read_timeout (1 s) is not above the gunicorn timeout (2 s, from its command line)"
+            ),
+            "{}",
+            f.title
         );
     }
 

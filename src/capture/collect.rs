@@ -17,14 +17,16 @@ pub struct Programs {
     pub systemctl: String,
     pub journalctl: String,
     pub ss: String,
+    /// `ps`, for the process table (app servers' command lines).
+    pub ps: String,
     pub gunicorn: Option<String>,
     /// Limit for one command.
     pub timeout: Duration,
 }
 
 impl Programs {
-    /// `SITREP_NGINX`, `SITREP_SYSTEMCTL`, `SITREP_JOURNALCTL`, `SITREP_SS`, `SITREP_GUNICORN`
-    /// and `SITREP_CAPTURE_TIMEOUT` (seconds, default 20).
+    /// `SITREP_NGINX`, `SITREP_SYSTEMCTL`, `SITREP_JOURNALCTL`, `SITREP_SS`, `SITREP_PS`,
+    /// `SITREP_GUNICORN` and `SITREP_CAPTURE_TIMEOUT` (seconds, default 20).
     pub fn from_env() -> Programs {
         let var = |name: &str, default: &str| {
             std::env::var(name)
@@ -42,6 +44,7 @@ impl Programs {
             systemctl: var("SITREP_SYSTEMCTL", "systemctl"),
             journalctl: var("SITREP_JOURNALCTL", "journalctl"),
             ss: var("SITREP_SS", "ss"),
+            ps: var("SITREP_PS", "ps"),
             gunicorn: std::env::var("SITREP_GUNICORN")
                 .ok()
                 .filter(|v| !v.is_empty()),

@@ -9,6 +9,7 @@
 //! What goes in: `manifest.toml`; `systemd/units.json`, `systemd/show/NAME.txt` and
 //! `systemd/cat/NAME` for the failed units, the web stack's (nginx, gunicorn, uwsgi, uvicorn,
 //! celery) and `--unit` ones; `sockets/ss.txt` (`ss -Haptn` then `ss -Hapx`);
+//! `processes/ps.txt` (`ps -eo pid,ppid,user,etime,args`: the app servers' command lines);
 //! `nginx/nginx-T.txt`; the nginx logs named by `nginx -T` (`access_log`, `error_log`; else
 //! the compiled-in paths of `nginx -V`; else `/var/log/nginx/{access,error}.log`) with their
 //! rotations modified since the window start, cut to the window, `.gz` kept compressed;
@@ -25,7 +26,7 @@
 //!
 //! Commands run with stdin closed and a time limit; their names can be pointed elsewhere
 //! (tests, unusual installs) with environment variables: `SITREP_NGINX`, `SITREP_SYSTEMCTL`,
-//! `SITREP_JOURNALCTL`, `SITREP_SS`, `SITREP_GUNICORN`; `SITREP_CAPTURE_TIMEOUT` sets the
+//! `SITREP_JOURNALCTL`, `SITREP_SS`, `SITREP_PS`, `SITREP_GUNICORN`; `SITREP_CAPTURE_TIMEOUT` sets the
 //! limit in seconds (default 20; `journalctl` gets three times as long).
 
 pub mod collect;
@@ -426,6 +427,7 @@ pub fn capture(
     if !sockets.is_empty() {
         cap.text("sockets/ss.txt", sockets.as_bytes(), None)?;
     }
+    processes(&mut cap, &p)?;
     let units = if opts.systemd {
         systemd(&mut cap, &p)?
     } else {
@@ -545,6 +547,27 @@ fn sockets(cap: &mut Cap, p: &Programs) -> Result<String, String> {
         }
     }
     Ok(text)
+}
+
+/// The process table: the command lines the app servers run with (`--timeout`, `--bind`,
+/// `--workers`), which no log prints.
+fn processes(cap: &mut Cap, p: &Programs) -> Result<(), String> {
+    cap.check()?;
+    let args = ["-eo", "pid,ppid,user,etime,args"];
+    let what = "ps -eo pid,ppid,user,etime,args";
+    match cap.run(&p.ps, &args) {
+        Err(why) => cap.miss(what, &why),
+        Ok(r) if !r.success => {
+            let why = r.reason();
+            cap.miss(what, &why);
+        }
+        Ok(r) => {
+            let n = r.stdout.iter().filter(|b| **b == b'\n').count();
+            cap.say(&format!("{what}: {} processes", n.saturating_sub(1)));
+            cap.text("processes/ps.txt", &r.stdout, None)?;
+        }
+    }
+    Ok(())
 }
 
 /// Units, their show/cat, systemd's version. Returns the relevant units.

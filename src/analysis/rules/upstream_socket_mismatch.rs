@@ -225,6 +225,26 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
             _ => {}
         }
     }
+    // Pass 3: gunicorns seen only in a process table (no unit starts them).
+    for app in cx.apps.iter().filter(|a| a.unit.is_none()) {
+        let Some(via) = app.launched_by.as_deref().filter(|v| v.starts_with("ps")) else {
+            continue;
+        };
+        for b in &app.settings.bind {
+            let Some(endpoint) = Endpoint::parse(b) else {
+                continue;
+            };
+            push(
+                &mut binds,
+                AppBind {
+                    host: app.host.clone(),
+                    endpoint,
+                    origin: format!("--bind of gunicorn ({via})"),
+                    evidence: app.exec_line.clone(),
+                },
+            );
+        }
+    }
     binds
 }
 
@@ -338,6 +358,43 @@ impl Rule for UpstreamSocketMismatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bind_read_from_a_process_table_is_compared_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("web1");
+        std::fs::create_dir_all(&root).unwrap();
+        // `ps -eo pid,ppid,user,etime,args` as procps prints it (gunicorn 20.1, Debian 12).
+        std::fs::write(
+            root.join("ps.txt"),
+            "  PID  PPID USER         ELAPSED COMMAND\n\
+             \x20 812     1 www-data       01:02 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --bind unix:/run/gunicorn.sock proj.wsgi:application\n\
+             \x20 815   812 www-data       01:01 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --bind unix:/run/gunicorn.sock proj.wsgi:application\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("nginx-T.txt"),
+            "# configuration file /etc/nginx/nginx.conf:\n\
+             http {\n    server {\n        listen 80;\n        location / {\n            \
+             proxy_pass http://127.0.0.1:8000;\n        }\n    }\n}\n",
+        )
+        .unwrap();
+        let f = crate::analysis::rules::run_on_path(&UpstreamSocketMismatch, &root);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].title
+                .contains("nginx proxies to 127.0.0.1:8000 but the app server is configured for unix:/run/gunicorn.sock"),
+            "{}",
+            f[0].title
+        );
+        assert!(
+            f[0].evidence.iter().any(
+                |e| matches!(e, Evidence::Line { line: 2, text, .. } if text.starts_with("812 "))
+            ),
+            "{:#?}",
+            f[0].evidence
+        );
+    }
 
     fn run(name: &str) -> Vec<Finding> {
         crate::analysis::rules::run_on_bundle(&UpstreamSocketMismatch, name)

@@ -349,7 +349,7 @@ impl Format for Netstat {
         for line in &head.lines {
             match scan(&String::from_utf8_lossy(line), &mut section) {
                 Line::Start { .. } => rows += 1,
-                Line::Continue => {}
+                Line::Continue | Line::Inherit { .. } => {}
                 Line::Unparsed => bad += 1,
             }
         }
