@@ -126,6 +126,22 @@ pub fn render(
             h.captured_at.map_or("-".into(), format_utc)
         );
     }
+    // How the files were read: zones borrowed and disagreements, copies read once, requests
+    // counted once, what was left out. A reader of the report should know what sitrep chose.
+    if !incident.notes.is_empty() {
+        const SAID: usize = 30;
+        let _ = writeln!(md, "\n## How the evidence was read\n");
+        for n in incident.notes.iter().take(SAID) {
+            let _ = writeln!(md, "- {}", sanitize(n));
+        }
+        if incident.notes.len() > SAID {
+            let _ = writeln!(
+                md,
+                "- … and {} more (`sitrep sources` lists them all)",
+                incident.notes.len() - SAID
+            );
+        }
+    }
     if total5 > 0 {
         let _ = writeln!(md, "\n## 5xx by minute\n");
         let _ = writeln!(md, "| minute (UTC) | 5xx | requests |\n|---|---|---|");

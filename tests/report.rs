@@ -99,3 +99,43 @@ fn written_to_a_file_with_the_notes_taken_in_the_console() {
         .collect();
     assert!(left.is_empty());
 }
+
+#[test]
+fn the_report_says_how_the_evidence_was_read() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("web1");
+    std::fs::create_dir_all(&root).unwrap();
+    // gunicorn prints UTC, nginx +05:30; the error log borrows nginx's and the report says
+    // that the host's logs disagree. The nginx -T copied twice is read once.
+    std::fs::write(
+        root.join("gunicorn.log"),
+        "[2026-12-03 08:00:00 +0000] [7] [INFO] Starting gunicorn 20.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("access.log"),
+        "127.0.0.1 - - [03/Dec/2026:13:30:05 +0530] \"GET / HTTP/1.1\" 502 157 \"-\" \"curl/7.88\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("error.log"),
+        "2026/12/03 13:30:05 [error] 9#9: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8000/\", host: \"x\"\n",
+    )
+    .unwrap();
+    let dump = "# configuration file /etc/nginx/nginx.conf:\nhttp {\n    server {\n        listen 80;\n        location / {\n            proxy_pass http://127.0.0.1:8000;\n        }\n    }\n}\n";
+    std::fs::write(root.join("nginx-T.txt"), dump).unwrap();
+    std::fs::write(root.join("nginx-T.stdout"), dump).unwrap();
+    let (ok, text) = report(&[&root.display().to_string()], state.path());
+    assert!(ok, "{text}");
+    let part = text
+        .split("## How the evidence was read")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        part.contains("error.log: no offset in its lines: took +05:30 from its program's other logs (same-program)")
+            && part.contains("gunicorn.log (+00:00)"),
+        "{part}"
+    );
+    assert!(part.contains("the same bytes as"), "{part}");
+}
