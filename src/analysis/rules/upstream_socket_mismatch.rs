@@ -353,6 +353,22 @@ impl Rule for UpstreamSocketMismatch {
         }
         findings
     }
+
+    fn unknown(&self, cx: &Context) -> Option<String> {
+        if cx.nginx.is_empty() {
+            return Some("no nginx -T in the bundle".into());
+        }
+        let binds = app_binds(cx);
+        let known = cx
+            .nginx
+            .iter()
+            .any(|d| binds.iter().any(|b| b.host == d.host));
+        (!known).then(|| {
+            "the bundle does not say where the app server is told to listen (no unit, config \
+             file or command line of it)"
+                .to_string()
+        })
+    }
 }
 
 #[cfg(test)]

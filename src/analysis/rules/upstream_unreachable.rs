@@ -5,6 +5,7 @@
 
 use super::{Context, Depth, Evidence, Finding, Rule};
 use crate::analysis::state::Listener;
+use crate::ingest::formats::nginx_config::{UpstreamTarget, target_for};
 use crate::ingest::formats::nginx_error::parse_line;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
@@ -61,6 +62,38 @@ fn named_binds(cx: &Context, host: &str) -> Vec<String> {
     out
 }
 
+/// Of the targets naming one address, the one most of the `errors` (nginx error records)
+/// came through, by their `server:` and `request:`; the first when the errors cannot tell.
+fn cited<'a>(
+    cx: &Context,
+    group: &[&'a UpstreamTarget],
+    errors: &[(usize, usize)],
+) -> &'a UpstreamTarget {
+    let mut tally = vec![0usize; group.len()];
+    for r in errors {
+        let text = cx.text(*r);
+        let Some(e) = parse_line(text.as_bytes()) else {
+            continue;
+        };
+        let get = |key: &[u8]| {
+            e.context
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| String::from_utf8_lossy(v).trim_matches('"').to_string())
+        };
+        let server = get(b"server");
+        let request = get(b"request");
+        let path = request.as_deref().and_then(|q| q.split_whitespace().nth(1));
+        if let Some(i) = target_for(group, server.as_deref(), path) {
+            tally[i] += 1;
+        }
+    }
+    let best = (0..group.len())
+        .max_by_key(|i| (tally[*i], std::cmp::Reverse(*i)))
+        .unwrap_or(0);
+    group[best]
+}
+
 /// Every listener of every snapshot of `host`.
 fn all_listeners(cx: &Context, host: &str) -> Vec<Listener> {
     let mut out: Vec<Listener> = Vec::new();
@@ -105,15 +138,21 @@ impl Rule for UpstreamUnreachable {
                 // Without a socket snapshot sitrep cannot say nothing listens.
                 continue;
             }
-            let mut seen = Vec::new();
-            for target in dump.config.upstream_targets() {
-                let Some(endpoint) = &target.endpoint else {
+            let all_targets = dump.config.upstream_targets();
+            let mut seen: Vec<&str> = Vec::new();
+            for first in &all_targets {
+                let Some(endpoint) = &first.endpoint else {
                     continue;
                 };
-                if seen.contains(&target.address) {
+                if seen.contains(&first.address.as_str()) {
                     continue;
                 }
-                seen.push(target.address.clone());
+                seen.push(&first.address);
+                // Every `*_pass` (or upstream `server`) that names this address.
+                let group: Vec<&UpstreamTarget> = all_targets
+                    .iter()
+                    .filter(|t| t.address == first.address)
+                    .collect();
                 let served = listeners
                     .iter()
                     .any(|l| l.endpoint.as_ref().is_some_and(|e| endpoint.served_by(e)));
@@ -130,11 +169,14 @@ impl Rule for UpstreamUnreachable {
                             refused(e.message)
                                 && e.context.iter().any(|(k, v)| {
                                     *k == b"upstream"
-                                        && String::from_utf8_lossy(v).contains(&target.address)
+                                        && String::from_utf8_lossy(v).contains(&first.address)
                                 })
                         })
                     })
                     .collect();
+                // The lines to cite are those of the `*_pass` the refused requests went
+                // through (their server name and path), not whichever names the address first.
+                let target = cited(cx, &group, &errors);
                 let bad_gateway: Vec<(usize, usize)> = cx
                     .records(&[FormatId::NginxAccess])
                     .filter(|r| cx.incident.sources[r.0].host == dump.host)
@@ -242,5 +284,59 @@ impl Rule for UpstreamUnreachable {
             }
         }
         findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pass_the_refused_requests_went_through_is_cited() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("web1");
+        std::fs::create_dir_all(&root).unwrap();
+        // Two ways to 127.0.0.1:8000: an upstream block for /api/ and a plain proxy_pass for /.
+        std::fs::write(
+            root.join("nginx-T.txt"),
+            "# configuration file /etc/nginx/nginx.conf:\n\
+             http {\n\
+             \x20   upstream app_pool {\n\
+             \x20       server 127.0.0.1:8000;\n\
+             \x20   }\n\
+             \x20   server {\n\
+             \x20       listen 80;\n\
+             \x20       server_name shop.example.org;\n\
+             \x20       location /api/ {\n\
+             \x20           proxy_pass http://app_pool;\n\
+             \x20       }\n\
+             \x20       location / {\n\
+             \x20           proxy_pass http://127.0.0.1:8000;\n\
+             \x20       }\n\
+             \x20   }\n\
+             }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("error.log"),
+            "2026/12/03 13:30:05 [error] 9#9: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: shop.example.org, request: \"GET /books/ HTTP/1.1\", upstream: \"http://127.0.0.1:8000/books/\", host: \"shop.example.org\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("ss.txt"),
+            "u_str LISTEN 0      2048   /run/gunicorn.sock 31337   * 0       users:((\"gunicorn\",pid=812,fd=5))\n",
+        )
+        .unwrap();
+        let f = crate::analysis::rules::run_on_path(&UpstreamUnreachable, &root);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let lines: Vec<&str> = f[0]
+            .evidence
+            .iter()
+            .filter_map(|e| match e {
+                Evidence::Line { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lines, ["proxy_pass http://127.0.0.1:8000;"], "{f:#?}");
     }
 }

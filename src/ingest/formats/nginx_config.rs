@@ -210,6 +210,72 @@ pub struct UpstreamTarget {
     pub client_max_body_size: Option<String>,
 }
 
+impl UpstreamTarget {
+    /// How well this target's location matches a request for `path`: `None` when it does not;
+    /// an exact `= /x` beats a regex, which beats a prefix, and longer prefixes beat shorter
+    /// ones (nginx's order, near enough to tell which `*_pass` served an error line).
+    pub fn location_score(&self, path: &str) -> Option<usize> {
+        let m = self.location.trim();
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        if let Some(exact) = m.strip_prefix('=') {
+            return (exact.trim() == path).then_some(usize::MAX);
+        }
+        let regex = |pat: &str, insensitive: bool| {
+            regex::RegexBuilder::new(pat.trim())
+                .case_insensitive(insensitive)
+                .size_limit(1 << 20)
+                .build()
+                .ok()
+                .filter(|r| r.is_match(path))
+                .map(|_| usize::MAX - 1)
+        };
+        if let Some(pat) = m.strip_prefix("~*") {
+            return regex(pat, true);
+        }
+        if let Some(pat) = m.strip_prefix('~') {
+            return regex(pat, false);
+        }
+        let prefix = m.strip_prefix("^~").unwrap_or(m).trim();
+        path.starts_with(prefix).then_some(prefix.len())
+    }
+
+    /// Whether this target's server answers for `name` (`server:` of an error line): one of
+    /// its `server_name`s, or `_`/no name (the catch-all).
+    pub fn serves_name(&self, name: &str) -> bool {
+        self.server_names.is_empty()
+            || self.server_names.iter().any(|n| {
+                n == name
+                    || n == "_"
+                    || n.strip_prefix('*').is_some_and(|tail| name.ends_with(tail))
+                    || n.strip_prefix('.')
+                        .is_some_and(|d| name == d || name.ends_with(&format!(".{d}")))
+            })
+    }
+}
+
+/// Which of `targets` produced an error line about request `path` on server `server`: the
+/// best location match among the targets whose server answers for that name (all of them when
+/// none does).
+pub fn target_for(
+    targets: &[&UpstreamTarget],
+    server: Option<&str>,
+    path: Option<&str>,
+) -> Option<usize> {
+    let named: Vec<usize> = (0..targets.len())
+        .filter(|i| server.is_none_or(|n| targets[*i].serves_name(n)))
+        .collect();
+    let pool = if named.is_empty() {
+        (0..targets.len()).collect()
+    } else {
+        named
+    };
+    let path = path?;
+    pool.into_iter()
+        .filter_map(|i| targets[i].location_score(path).map(|s| (s, i)))
+        .max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)))
+        .map(|(_, i)| i)
+}
+
 impl Config {
     /// The `log_format`s compiled for the access-log reader.
     pub fn compiled_log_formats(&self) -> Vec<LogFormat> {
