@@ -71,6 +71,13 @@ fn live_mode_rides_out_a_killed_journalctl_a_hung_systemctl_a_removed_log_and_si
     // A systemctl that never answers; its sleep is recognised by its odd length.
     let systemctl = root.join("systemctl");
     script(&systemctl, "exec sleep 6061");
+    // The sockets this host shows stay put: other servers coming and going on the machine
+    // running the test would add state changes and push the log's line off the screen.
+    let ss = root.join("ss");
+    script(
+        &ss,
+        "echo 'LISTEN 0 128 127.0.0.1:8000 0.0.0.0:* users:((\"gunicorn\",pid=4242,fd=5))'",
+    );
     let logs = root.join("logs");
     std::fs::create_dir(&logs).unwrap();
     let log = logs.join("app.log");
@@ -78,12 +85,13 @@ fn live_mode_rides_out_a_killed_journalctl_a_hung_systemctl_a_removed_log_and_si
 
     let tmux = common::Tmux::new("drills");
     tmux.start(&format!(
-        "SITREP_CAPTURE_TIMEOUT=2 XDG_STATE_HOME={r} {bin} live --log {log} --journalctl {j} --systemctl {s} --poll 1s; echo SITREP-EXIT=$?; sleep 30",
+        "SITREP_CAPTURE_TIMEOUT=2 XDG_STATE_HOME={r} {bin} live --log {log} --journalctl {j} --systemctl {s} --ss {ss} --poll 1s; echo SITREP-EXIT=$?; sleep 30",
         r = root.display(),
         bin = env!("CARGO_BIN_EXE_sitrep"),
         log = log.display(),
         j = journalctl.display(),
         s = systemctl.display(),
+        ss = ss.display(),
     ));
     tmux.wait_for("live ●");
     tmux.wait_for("drill-entry-19");
