@@ -340,12 +340,14 @@ fn command_lines(cx: &Context) -> Vec<CommandLine> {
                         || words.windows(2).any(|w| w == ["-m", "gunicorn"])
                 };
                 for p in procs.iter().filter(|p| is_gunicorn(&p.args)) {
-                    // A worker's parent is its master, with the same command line.
-                    let worker = p.ppid.is_some_and(|pp| {
-                        procs
+                    // A worker's parent is its master, with the same command line; a table
+                    // without parents (`ps aux`) keeps the lowest pid of one command line.
+                    let worker = match p.ppid {
+                        Some(pp) => procs
                             .iter()
-                            .any(|q| q.pid == pp && q.pid != p.pid && is_gunicorn(&q.args))
-                    });
+                            .any(|q| q.pid == pp && q.pid != p.pid && is_gunicorn(&q.args)),
+                        None => procs.iter().any(|q| q.args == p.args && q.pid < p.pid),
+                    };
                     // `gunicorn: master [app]` (setproctitle) shows no settings to read.
                     if worker || p.args.contains("gunicorn: ") {
                         continue;
@@ -515,12 +517,22 @@ mod tests {
  1133  1130 root           00:01 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 2 --bind 127.0.0.1:18002 proj.wsgi
 ";
 
+    /// `ps aux` of the same gunicorn.
+    const PS_AUX: &str = "\
+USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND
+root        1130  0.5  0.3  31744 25600 ?        S    19:59   0:00 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 2 --bind 127.0.0.1:18002 proj.wsgi
+root        1132  0.4  0.4  48000 37000 ?        S    19:59   0:00 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 2 --bind 127.0.0.1:18002 proj.wsgi
+root        1133  0.4  0.4  48000 37000 ?        S    19:59   0:00 /usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 2 --bind 127.0.0.1:18002 proj.wsgi
+";
+
     #[test]
     fn a_process_table_gives_the_masters_settings_with_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("web1");
         std::fs::create_dir_all(&root).unwrap();
         std::fs::write(root.join("ps.txt"), PS).unwrap();
+        // `ps aux` of the same moment: no parent column, so the workers look alike.
+        std::fs::write(root.join("ps-aux.txt"), PS_AUX).unwrap();
         std::fs::write(
             root.join("nginx-T.txt"),
             "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n\
@@ -540,6 +552,13 @@ mod tests {
         );
         assert_eq!(cx.apps[0].workers(&cx).value, 2);
         let d = crate::analysis::rules::diagnose(&inc);
+        assert_eq!(
+            d.findings
+                .iter()
+                .filter(|f| f.id == "proxy-timeout-not-above-app")
+                .count(),
+            1
+        );
         let f = d
             .findings
             .iter()
