@@ -61,9 +61,11 @@ impl TracebackInfo {
     }
 }
 
-/// A frame's path is a library's (installed package, standard library, frozen importlib).
+/// A frame's path is a library's (installed package, standard library, frozen importlib) or
+/// a program's entry script (`/usr/bin/gunicorn`, `venv/bin/gunicorn`).
 fn is_library(path: &str) -> bool {
     path.starts_with('<')
+        || path.contains("/bin/")
         || path.contains("/site-packages/")
         || path.contains("/dist-packages/")
         || path.contains("/lib/python")
@@ -474,6 +476,20 @@ mod tests {
             f[0].title
         );
         assert_eq!(f[0].evidence.len(), 3, "{:#?}", f[0].evidence);
+    }
+
+    #[test]
+    fn the_masters_own_halt_traceback_has_no_application_frame() {
+        // gunicorn 20.1's master, halting while its second worker dies (abridged).
+        let t = "Traceback (most recent call last):\n\
+                 \x20 File \"/usr/lib/python3/dist-packages/gunicorn/arbiter.py\", line 209, in run\n\
+                 During handling of the above exception, another exception occurred:\n\
+                 Traceback (most recent call last):\n\
+                 \x20 File \"/usr/bin/gunicorn\", line 33, in <module>\n\
+                 \x20 File \"/usr/lib/python3/dist-packages/gunicorn/arbiter.py\", line 527, in reap_workers\n\
+                 gunicorn.errors.HaltServer: <HaltServer 'App failed to load.' 4>";
+        let i = read_traceback(t).unwrap();
+        assert!(i.app_frames.is_empty(), "{:?}", i.app_frames);
     }
 
     #[test]
