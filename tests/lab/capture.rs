@@ -1,0 +1,174 @@
+//! The evidence of an incident, taken twice: copied by hand the way a person on the host
+//! does it (the log files, `ps`, `ss`, `nginx -T` redirected into files), and packed by
+//! `sitrep capture`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::common;
+
+use super::Lab;
+
+/// How the person copies `nginx -T`: into `nginx-T.txt`, or also a second time into
+/// `nginx-T.stdout` (people redo a command and keep both files).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Dump {
+    Once,
+    Twice,
+}
+
+/// `sitrep ARGS` with `TZ` set; its output (not checked).
+pub fn sitrep(args: &[&str], tz: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sitrep"))
+        .args(args)
+        .env("TZ", tz)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sitrep")
+}
+
+/// A shell command's standard output, as `> FILE` would keep it.
+fn shell(cmd: &str) -> Vec<u8> {
+    let out = Command::new("sh")
+        .args(["-c", cmd])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh");
+    out.stdout
+}
+
+impl Lab {
+    /// The lines of `ps` output (the pid in column `pid_col`) that belong to this lab: its programs (their
+    /// command lines name the lab's folder) and their children (nginx's workers); and the
+    /// header. The lab runs on a shared machine (CI, other tests): this is the host a
+    /// person would see, with nothing of the neighbours.
+    fn own_processes(&self, ps: &[u8], pid_col: usize) -> Vec<u8> {
+        let text = String::from_utf8_lossy(ps);
+        let root = self.root.display().to_string();
+        let col = |l: &str, i: usize| -> Option<u32> { l.split_whitespace().nth(i)?.parse().ok() };
+        let mut ours: Vec<u32> = text
+            .lines()
+            .filter(|l| l.contains(&root))
+            .filter_map(|l| col(l, pid_col))
+            .collect();
+        // Children of ours are ours (ps aux has no ppid: ask ps for the relation).
+        let parents = String::from_utf8_lossy(&shell("ps -eo pid=,ppid=")).into_owned();
+        loop {
+            let more: Vec<u32> = parents
+                .lines()
+                .filter_map(|l| Some((col(l, 0)?, col(l, 1)?)))
+                .filter(|(pid, ppid)| ours.contains(ppid) && !ours.contains(pid))
+                .map(|(pid, _)| pid)
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            ours.extend(more);
+        }
+        let mut out = String::new();
+        for (i, l) in text.lines().enumerate() {
+            if i == 0 || col(l, pid_col).is_some_and(|p| ours.contains(&p)) {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out.into_bytes()
+    }
+
+    /// The lines of `ss` output about this lab's sockets (its folder, its ports) and the
+    /// header, for the same reason as [`Lab::own_processes`].
+    fn own_sockets(&self, ss: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8_lossy(ss);
+        let root = self.root.display().to_string();
+        let mut out = String::new();
+        for l in text.lines() {
+            let port = self.ports.iter().any(|(p, _)| {
+                let at = format!(":{p}");
+                l.match_indices(&at)
+                    .any(|(i, _)| !l[i + at.len()..].starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if l.starts_with("Netid") || l.contains(&root) || port {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out.into_bytes()
+    }
+
+    /// A program `sitrep capture` runs as `ss` (`SITREP_SS`): the real `ss`, its output
+    /// kept to this lab's sockets as in [`Lab::own_sockets`].
+    fn ss_wrapper(&self) -> PathBuf {
+        let ss = common::binary(&["/usr/bin/ss", "/bin/ss", "/usr/sbin/ss"], "iproute2");
+        let ports: Vec<String> = self.ports.iter().map(|(p, _)| p.to_string()).collect();
+        let script = format!(
+            "#!/bin/sh\n{ss} \"$@\" | grep -E -e '^Netid' -e '{root}' -e ':({ports})([^0-9]|$)'\nexit 0\n",
+            root = self.root.display(),
+            ports = ports.join("|"),
+        );
+        let path = self.run.join("ss-of-this-lab");
+        std::fs::write(&path, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// `ROOT/copy/`: every live log file copied under its own name, `ps -eo
+    /// pid,ppid,user,etime,args > ps.txt`, `ps auxww > ps-aux.txt`, `ss -ltnpx > ss.txt` (the
+    /// three kept to the lab's own processes and sockets) and `nginx -T -c CONF >
+    /// nginx-T.txt` (and `> nginx-T.stdout` with [`Dump::Twice`]).
+    pub fn copy_as_a_person(&self, dump: Dump) -> PathBuf {
+        let copy = self.root.join("copy");
+        std::fs::create_dir_all(&copy).unwrap();
+        for e in std::fs::read_dir(&self.logs).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+        }
+        let ps = self.own_processes(&shell("ps -eo pid,ppid,user,etime,args"), 0);
+        std::fs::write(copy.join("ps.txt"), ps).unwrap();
+        let aux = self.own_processes(&shell("ps auxww"), 1);
+        std::fs::write(copy.join("ps-aux.txt"), aux).unwrap();
+        std::fs::write(copy.join("ss.txt"), self.own_sockets(&shell("ss -ltnpx"))).unwrap();
+        if let Some(conf) = &self.nginx_conf {
+            let t = shell(&format!("{} -T -c {}", common::nginx(), conf.display()));
+            assert!(
+                String::from_utf8_lossy(&t).contains("proxy_pass"),
+                "nginx -T printed no configuration"
+            );
+            std::fs::write(copy.join("nginx-T.txt"), &t).unwrap();
+            if dump == Dump::Twice {
+                std::fs::write(copy.join("nginx-T.stdout"), &t).unwrap();
+            }
+        }
+        copy
+    }
+
+    /// `sitrep capture -o ROOT/capture/bundle.tar.gz --nginx-conf CONF --log LOG...
+    /// --no-systemd --since 15m`, run in zone `tz` (the host's: nginx's); the bundle.
+    pub fn sitrep_capture(&self, logs: &[&Path], tz: &str) -> PathBuf {
+        let dir = self.root.join("capture");
+        std::fs::create_dir_all(&dir).unwrap();
+        let bundle = dir.join("bundle.tar.gz");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitrep"));
+        cmd.arg("capture").arg("-o").arg(&bundle);
+        if let Some(conf) = &self.nginx_conf {
+            cmd.arg("--nginx-conf").arg(conf);
+        }
+        for l in logs {
+            cmd.arg("--log").arg(l);
+        }
+        let out = cmd
+            .args(["--no-systemd", "--since", "15m"])
+            .env("TZ", tz)
+            .env("SITREP_NGINX", common::nginx())
+            .env("SITREP_GUNICORN", super::stack::gunicorn_bin())
+            .env("SITREP_CAPTURE_TIMEOUT", "10")
+            .env("SITREP_SS", self.ss_wrapper())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run sitrep capture");
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "sitrep capture failed:\n{said}");
+        std::fs::write(dir.join("capture.stderr"), said).unwrap();
+        bundle
+    }
+}
