@@ -133,7 +133,7 @@ fn boot_missing_app_2_workers() {
 }
 
 #[test]
-#[ignore = "waits for: gunicorn's unprefixed `Failed to find attribute` line read as a record of its own (it is glued to the INFO line before) and `Reason: App failed to load.` seen as a boot failure; a request counted once when nginx logs it to several access logs (9 502s said for 3)"]
+#[ignore = "waits for: gunicorn's error log read as gunicorn (it is sniffed as python-logging), its unprefixed `Failed to find attribute` line as a record of its own (it is glued to the INFO line before) and `Reason: App failed to load.` as a boot failure; a request counted once when nginx logs it to several access logs (9 502s said for 3)"]
 fn boot_wrong_callable_1_worker() {
     boot_failure(
         "boot_wrong_callable_1_worker",
@@ -145,7 +145,7 @@ fn boot_wrong_callable_1_worker() {
 }
 
 #[test]
-#[ignore = "waits for: gunicorn's unprefixed `Failed to find attribute` line read as a record of its own (it is glued to the INFO line before) and `Reason: App failed to load.` seen as a boot failure; a request counted once when nginx logs it to several access logs (9 502s said for 3)"]
+#[ignore = "waits for: gunicorn's error log read as gunicorn (it is sniffed as python-logging), its unprefixed `Failed to find attribute` line as a record of its own (it is glued to the INFO line before) and `Reason: App failed to load.` as a boot failure; a request counted once when nginx logs it to several access logs (9 502s said for 3)"]
 fn boot_wrong_callable_2_workers() {
     boot_failure(
         "boot_wrong_callable_2_workers",

@@ -87,6 +87,7 @@ impl Verdict {
             }
         }
         let p = path.to_str().unwrap();
+        self.formats(label, p);
         let text = String::from_utf8_lossy(&sitrep(&["diagnose", p], "UTC").stdout).into_owned();
         let sources = String::from_utf8_lossy(&sitrep(&["sources", p], "UTC").stdout).into_owned();
         self.said.push_str(&format!(
@@ -105,6 +106,43 @@ impl Verdict {
         self.golden
             .push_str(&format!("==== sitrep diagnose {label}\n{text}\n"));
         self.found.push((label.to_string(), found));
+    }
+
+    /// Every log the lab wrote is read in its own format, every line of it understood.
+    fn formats(&mut self, label: &str, p: &str) {
+        let out = sitrep(&["sources", p, "--format", "json"], "UTC");
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Ok(s) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let file = s["file"].as_str().unwrap_or("");
+            let name = file.rsplit('/').next().unwrap_or(file);
+            let want = if name.starts_with("gunicorn") && name.ends_with(".log") {
+                "gunicorn"
+            } else if name.starts_with("access") {
+                "nginx-access"
+            } else if name == "error.log" {
+                "nginx-error"
+            } else {
+                continue;
+            };
+            let records = s["records"].as_u64().unwrap_or(0);
+            if records == 0 {
+                // An empty log (gunicorn's access log when no request reached it) says nothing.
+                continue;
+            }
+            let format = s["format"].as_str().unwrap_or("?");
+            if format != want {
+                self.problems
+                    .push(format!("{label}: {file} read as {format}, not {want}"));
+            }
+            let unparsed = s["unparsed"].as_u64().unwrap_or(0);
+            if unparsed > 0 {
+                self.problems.push(format!(
+                    "{label}: {file} has {unparsed} lines not understood"
+                ));
+            }
+        }
     }
 
     /// In every capture judged, the number `re` (one group) reads in finding `id`'s title or
@@ -184,7 +222,7 @@ pub fn normalise(lab: &Lab, text: &str) -> String {
             .replace_all(&t, format!("<{name}>"))
             .into_owned();
     }
-    if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+    if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
         let h = h.trim();
         if !h.is_empty() {
             t = Regex::new(&format!(r"\b{}\b", regex::escape(h)))
@@ -222,6 +260,8 @@ pub fn normalise(lab: &Lab, text: &str) -> String {
         (r"(?i)(pid:? ?|pids? |pid=)\d+", "${1}<PID>"),
         (r"\(\d+\)", "(<PID>)"),
         (r"<PID>(, \d+)+", "<PID>, ..."),
+        // The Python of the host, in traceback frames.
+        (r"python3\.\d+", "python3.X"),
         // Where in a file, how long, how much.
         (r"(\.(log|txt|json|stdout|gz|py)):\d+", "$1:<LINE>"),
         (r"\b\d+\.\d+( ?s\b)?", "<SECS>$1"),
