@@ -381,10 +381,11 @@ fn bind_conflict() {
 
 // ---- 7. Logs in three zones: the same request at one UTC instant on the timeline.
 
-#[test]
-fn zones_align() {
+/// nginx in New York, gunicorn (and Django) in Kolkata; one request answered, one refused.
+/// Without nginx's access logs the zone-less error.log has no offset of nginx's beside it.
+fn zones(name: &'static str, access_logs: bool) {
     const HOST_TZ: &str = "America/New_York";
-    let mut lab = Lab::new("zones_align");
+    let mut lab = Lab::new(name);
     Project {
         time_zone: "Asia/Kolkata",
         ..Project::default()
@@ -402,6 +403,7 @@ fn zones_align() {
     lab.wait_serving(&g);
     lab.nginx(&Nginx {
         tz: HOST_TZ,
+        access_logs,
         locations: format!("        location /dead/ {{ proxy_pass http://127.0.0.1:{dead}; }}\n"),
         ..Nginx::new(nport, Bind::Tcp(gport).proxy_pass())
     });
@@ -414,7 +416,11 @@ fn zones_align() {
     let secs = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
     let (lo, hi) = (secs(before) - 1, secs(after) + 1);
     let mut v = Verdict::default();
-    for (label, p) in [("copy", &copy), ("capture", &bundle)] {
+    // Where each is read: the capture anywhere (its manifest says the host's zone); the copy
+    // away from the host (in UTC) when nginx's access logs, with the host's offset, are in
+    // it, else on the host itself, whose local zone is nginx's.
+    let copy_tz = if access_logs { "UTC" } else { HOST_TZ };
+    for (label, p, tz) in [("copy", &copy, copy_tz), ("capture", &bundle, "UTC")] {
         let out = lab::capture::sitrep(
             &[
                 "timeline",
@@ -424,7 +430,7 @@ fn zones_align() {
                 "--format",
                 "json",
             ],
-            HOST_TZ,
+            tz,
         );
         assert!(
             out.status.success(),
@@ -449,13 +455,18 @@ fn zones_align() {
                 ));
             }
         }
-        for f in [
-            "access.log",
-            "access-timing.log",
-            "access.json.log",
-            "gunicorn-access.log",
-            "error.log",
-        ] {
+        let files: &[&str] = if access_logs {
+            &[
+                "access.log",
+                "access-timing.log",
+                "access.json.log",
+                "gunicorn-access.log",
+                "error.log",
+            ]
+        } else {
+            &["gunicorn-access.log", "error.log"]
+        };
+        for f in files {
             if !seen.iter().any(|s| s.ends_with(f)) {
                 v.problems.push(format!(
                     "{label}: no line of the requests from {f} on the timeline ({seen:?})"
@@ -470,6 +481,17 @@ fn zones_align() {
     v.judge("copy", &copy, &want, false);
     v.judge("capture", &bundle, &want, false);
     v.conclude(&lab);
+}
+
+#[test]
+fn zones_align() {
+    zones("zones_align", true);
+}
+
+#[test]
+#[ignore = "waits for: a zone-less nginx error.log in a plain folder given the local zone (DESIGN: manifest, else --tz, else local), not gunicorn's +05:30 borrowed from the same host (10.5 h off); the capture, with its manifest, is right"]
+fn zones_without_access_logs() {
+    zones("zones_without_access_logs", false);
 }
 
 /// Seconds since the epoch of sitrep's `2026-12-03T19:05:00.000000Z` (0 when it is not).

@@ -227,6 +227,8 @@ pub struct Nginx {
     pub tz: &'static str,
     /// More `location` blocks.
     pub locations: String,
+    /// The three access logs; `false` writes none (`access_log off;`, as busy sites do).
+    pub access_logs: bool,
 }
 
 impl Nginx {
@@ -238,6 +240,7 @@ impl Nginx {
             user: None,
             tz: "UTC",
             locations: String::new(),
+            access_logs: true,
         }
     }
 
@@ -250,6 +253,14 @@ impl Nginx {
             .read_timeout
             .map(|t| format!("            proxy_read_timeout {t};\n"))
             .unwrap_or_default();
+        let access = if self.access_logs {
+            format!(
+                "        access_log {l}/access.log;\n        access_log {l}/access-timing.log timing;\n        access_log {l}/access.json.log json;\n",
+                l = logs.display()
+            )
+        } else {
+            "        access_log off;\n".to_string()
+        };
         format!(
             r#"# The lab's nginx: one site in front of gunicorn.
 {user}daemon off;
@@ -278,10 +289,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         server_name app.test;
-        access_log {logs}/access.log;
-        access_log {logs}/access-timing.log timing;
-        access_log {logs}/access.json.log json;
-
+{access}
         location / {{
             proxy_pass {upstream};
             proxy_set_header Host $host;
