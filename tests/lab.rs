@@ -159,7 +159,7 @@ fn boot_wrong_callable_2_workers() {
 // ---- 2. nginx proxies to a TCP port, gunicorn binds a unix socket.
 
 #[test]
-#[ignore = "waits for: gunicorn's --bind read from ps (no upstream-socket-mismatch without a unit or config file), and nginx -T copied twice read as one configuration (upstream-unreachable reported twice)"]
+#[ignore = "waits for: upstream-socket-mismatch from gunicorn's --bind in ps.txt or its listener in ss (it fires only on a unit or config file), and nginx -T copied twice read as one configuration (upstream-unreachable reported twice)"]
 fn socket_mismatch() {
     let mut lab = Lab::new("socket_mismatch");
     Project::default().write(&lab.app, &lab.state);
@@ -253,13 +253,13 @@ fn timeout(name: &'static str, read_timeout: &'static str) {
 }
 
 #[test]
-#[ignore = "waits for: gunicorn's --timeout read from its command line (ps; sitrep assumes 30 s), and a request counted once across access logs (3 504s said for 1)"]
+#[ignore = "waits for: gunicorn's --timeout read from its command line (ps.txt in the copy; sitrep capture stores no command line) instead of the 30 s default, and a request counted once across access logs (3 504s said for 1)"]
 fn timeout_below() {
     timeout("timeout_below", "1s");
 }
 
 #[test]
-#[ignore = "waits for: gunicorn's --timeout read from its command line (ps; sitrep assumes 30 s), and a request counted once across access logs (3 504s said for 1)"]
+#[ignore = "waits for: gunicorn's --timeout read from its command line (ps.txt in the copy; sitrep capture stores no command line) instead of the 30 s default, and a request counted once across access logs (3 504s said for 1)"]
 fn timeout_equal() {
     timeout("timeout_equal", "2s");
 }
