@@ -70,10 +70,16 @@ fn boot_failure(
         ),
     ];
     let mut v = judge(&copy, &bundle, &want, false);
+    v.title_has(
+        "app-boot-failure",
+        says[0].split(": ").next().unwrap_or(says[0]),
+    );
     v.number("upstream-unreachable", r"(\d+) 502s", 3, "502s");
     v.conclude(&lab);
 }
 
+/// What app-boot-failure's evidence must show; the first item's part before `: ` (the
+/// exception's name, or gunicorn's whole message) its title must name.
 const KEY_ERROR: &[&str] = &["KeyError: 'SECRET_KEY'", "Worker failed to boot"];
 const NO_APP: &[&str] = &[
     "ModuleNotFoundError: No module named 'bookshelf_reviews'",

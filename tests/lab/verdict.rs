@@ -145,6 +145,21 @@ impl Verdict {
         }
     }
 
+    /// In every capture judged, finding `id`'s title names `needle` (when the finding is there:
+    /// its absence is already a problem).
+    pub fn title_has(&mut self, id: &str, needle: &str) {
+        for (label, found) in &self.found {
+            for f in found.iter().filter(|f| f["id"] == id) {
+                let title = f["title"].as_str().unwrap_or("");
+                if !title.contains(needle) {
+                    self.problems.push(format!(
+                        "{label}: {id}'s title {title:?} does not name {needle:?}"
+                    ));
+                }
+            }
+        }
+    }
+
     /// In every capture judged, the number `re` (one group) reads in finding `id`'s title or
     /// explanation must be `want`, when the finding is there and says one.
     pub fn number(&mut self, id: &str, re: &str, want: u64, what: &str) {
