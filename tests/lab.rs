@@ -21,8 +21,8 @@ use lab::stack::{Bind, Gunicorn, Nginx, get, read, request, status, worker_pids}
 use lab::verdict::{Expect, Verdict, expect};
 use lab::{Lab, wait_for};
 
-/// The checks every scenario ends with: each capture diagnosed against `want` (and nothing
-/// else with `only`), then the golden text.
+/// Both captures diagnosed against `want` (and nothing else with `only`); the scenario may
+/// add checks before [`Verdict::conclude`] reports them and compares the golden text.
 fn judge(copy: &std::path::Path, bundle: &std::path::Path, want: &[Expect], only: bool) -> Verdict {
     let mut v = Verdict::default();
     v.judge("copy", copy, want, only);

@@ -3,9 +3,11 @@
 //! hand as a person does, and with `sitrep capture`), and sitrep's diagnosis of each capture
 //! checked against what should be said.
 //!
-//! One incident at a time: `sitrep capture` and `ps`/`ss` see the whole host, so two
-//! incidents running together would land in each other's evidence. Every process a lab
-//! starts is stopped and reaped when the lab is dropped, failed test or not.
+//! One incident at a time: `sitrep capture` looks for every running gunicorn of the host, so
+//! two incidents running together would land in each other's evidence (`ps` and `ss`, by
+//! hand and in the capture, are kept to the lab's own processes and sockets: see
+//! `capture.rs`). Every process a lab starts is stopped and reaped when the lab is dropped,
+//! failed test or not.
 //! `SITREP_LAB_KEEP=1` keeps the lab's folder (and prints where it is).
 
 pub mod capture;
