@@ -571,3 +571,24 @@ fn healthy() {
     let bundle = lab.sitrep_capture(&[&g.error_log, &g.access_log], "UTC");
     judge(&copy, &bundle, &[], true).conclude(&lab);
 }
+
+// ---- The harness itself.
+
+#[test]
+fn the_golden_text_hides_what_changes_run_to_run() {
+    let mut lab = Lab::new("normalise");
+    let port = lab.port("NGINX_PORT");
+    let text = format!(
+        "   - {root}/logs/error.log:12 2026/12/03 19:07:41 [error] 24372#24372: *4 upstream timed out, upstream: \"http://127.0.0.1:{port}/slow/?s=5\"\n\
+         - gunicorn-error.log:5 [2026-12-03 19:07:42 +0000] [24360] [CRITICAL] WORKER TIMEOUT (pid:24367) rt=2.001\n\
+         - File \"/usr/lib/python3.11/importlib/__init__.py\", line 126 at 2026-12-03T19:07:42.000000Z; GET / HTTP/1.1\n",
+        root = lab.root.display()
+    );
+    let got = lab::verdict::normalise(&lab, &text);
+    assert_eq!(
+        got,
+        "   - <LAB>/logs/error.log:<LINE> <TIME> [error] <PID>#<TID>: *<CONN> upstream timed out, upstream: \"...\n\
+         - gunicorn-error.log:<LINE> [<TIME>] [<PID>] [CRITICAL] WORKER TIMEOUT (pid:<PID>) rt=<SECS>\n\
+         - File \"/usr/lib/python3.X/importlib/__init__.py\", line 126 at <TIME>; GET / HTTP/1.1\n"
+    );
+}
