@@ -417,6 +417,9 @@ fn zones(name: &'static str, access_logs: bool) {
     assert_eq!(get(nport, "/greeting/?req=lab-zone-ok"), 200);
     assert_eq!(get(nport, "/dead/?req=lab-zone-dead"), 502);
     let after = SystemTime::now();
+    wait_for("gunicorn's access line", Duration::from_secs(5), || {
+        read(&g.access_log).contains("lab-zone-ok")
+    });
     let copy = lab.copy_as_a_person(Dump::Once);
     let bundle = lab.sitrep_capture(&[&g.error_log, &g.access_log], HOST_TZ);
     let secs = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;

@@ -38,6 +38,32 @@ fn shell(cmd: &str) -> Vec<u8> {
 }
 
 impl Lab {
+    /// Waits until the live logs stop growing (sizes equal over 150 ms; 3 s at most): a
+    /// gunicorn worker writes its access line after the client already has the answer.
+    pub fn settle(&self) {
+        let sizes = || -> Vec<u64> {
+            let mut v: Vec<(std::ffi::OsString, u64)> = std::fs::read_dir(&self.logs)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| (e.file_name(), e.metadata().map_or(0, |m| m.len())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v.into_iter().map(|(_, n)| n).collect()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let mut last = sizes();
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            let now = sizes();
+            if now == last || std::time::Instant::now() > deadline {
+                return;
+            }
+            last = now;
+        }
+    }
+
     /// The lines of `ps` output (the pid in column `pid_col`) that belong to this lab: its programs (their
     /// command lines name the lab's folder) and their children (nginx's workers); and the
     /// header. The lab runs on a shared machine (CI, other tests): this is the host a
@@ -117,6 +143,7 @@ impl Lab {
     /// three kept to the lab's own processes and sockets) and `nginx -T -c CONF >
     /// nginx-T.txt` (and `> nginx-T.stdout` with [`Dump::Twice`]).
     pub fn copy_as_a_person(&self, dump: Dump) -> PathBuf {
+        self.settle();
         let copy = self.root.join("copy");
         std::fs::create_dir_all(&copy).unwrap();
         for e in std::fs::read_dir(&self.logs).unwrap() {
