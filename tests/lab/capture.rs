@@ -64,36 +64,43 @@ impl Lab {
         }
     }
 
-    /// The lines of `ps` output (the pid in column `pid_col`) that belong to this lab: its programs (their
-    /// command lines name the lab's folder) and their children (nginx's workers); and the
-    /// header. The lab runs on a shared machine (CI, other tests): this is the host a
-    /// person would see, with nothing of the neighbours.
-    fn own_processes(&self, ps: &[u8], pid_col: usize) -> Vec<u8> {
-        let text = String::from_utf8_lossy(ps);
+    /// The pids of this lab's processes: its programs (their command lines name the lab's
+    /// folder) and their children (nginx's workers).
+    fn own_pids(&self) -> Vec<u32> {
         let root = self.root.display().to_string();
+        let table = String::from_utf8_lossy(&shell("ps -eo pid=,ppid=,args=")).into_owned();
         let col = |l: &str, i: usize| -> Option<u32> { l.split_whitespace().nth(i)?.parse().ok() };
-        let mut ours: Vec<u32> = text
+        let mut ours: Vec<u32> = table
             .lines()
             .filter(|l| l.contains(&root))
-            .filter_map(|l| col(l, pid_col))
+            .filter_map(|l| col(l, 0))
             .collect();
-        // Children of ours are ours (ps aux has no ppid: ask ps for the relation).
-        let parents = String::from_utf8_lossy(&shell("ps -eo pid=,ppid=")).into_owned();
         loop {
-            let more: Vec<u32> = parents
+            let more: Vec<u32> = table
                 .lines()
                 .filter_map(|l| Some((col(l, 0)?, col(l, 1)?)))
                 .filter(|(pid, ppid)| ours.contains(ppid) && !ours.contains(pid))
                 .map(|(pid, _)| pid)
                 .collect();
             if more.is_empty() {
-                break;
+                return ours;
             }
             ours.extend(more);
         }
+    }
+
+    /// The lines of `ps` output (the pid in column `pid_col`) of this lab's processes, and
+    /// the header. The lab runs on a shared machine (CI, other tests): this is the host a
+    /// person would see, with nothing of the neighbours.
+    fn own_processes(&self, ps: &[u8], pid_col: usize) -> Vec<u8> {
+        let ours = self.own_pids();
         let mut out = String::new();
-        for (i, l) in text.lines().enumerate() {
-            if i == 0 || col(l, pid_col).is_some_and(|p| ours.contains(&p)) {
+        for (i, l) in String::from_utf8_lossy(ps).lines().enumerate() {
+            let pid = l
+                .split_whitespace()
+                .nth(pid_col)
+                .and_then(|p| p.parse().ok());
+            if i == 0 || pid.is_some_and(|p: u32| ours.contains(&p)) {
                 out.push_str(l);
                 out.push('\n');
             }
@@ -131,8 +138,26 @@ impl Lab {
             root = self.root.display(),
             ports = ports.join("|"),
         );
-        let path = self.run.join("ss-of-this-lab");
-        std::fs::write(&path, script).unwrap();
+        self.script("ss-of-this-lab", &script)
+    }
+
+    /// A program `sitrep capture` runs as `ps` (`SITREP_PS`): the real `ps`, its table kept
+    /// to the lab's processes of now (the pid is its first column in the `-eo` form sitrep
+    /// asks for) and the header, as in [`Lab::own_processes`].
+    fn ps_wrapper(&self) -> PathBuf {
+        let ps = common::binary(&["/usr/bin/ps", "/bin/ps"], "procps");
+        let pids: Vec<String> = self.own_pids().iter().map(|p| p.to_string()).collect();
+        let script = format!(
+            "#!/bin/sh\n{ps} \"$@\" | awk 'NR == 1 || $1 ~ /^({pids})$/'\n",
+            pids = pids.join("|"),
+        );
+        self.script("ps-of-this-lab", &script)
+    }
+
+    /// An executable script `run/NAME`.
+    fn script(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.run.join(name);
+        std::fs::write(&path, text).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path
@@ -190,6 +215,7 @@ impl Lab {
             .env("SITREP_GUNICORN", super::stack::gunicorn_bin())
             .env("SITREP_CAPTURE_TIMEOUT", "10")
             .env("SITREP_SS", self.ss_wrapper())
+            .env("SITREP_PS", self.ps_wrapper())
             .stdin(Stdio::null())
             .output()
             .expect("run sitrep capture");
