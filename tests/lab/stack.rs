@@ -45,6 +45,8 @@ pub struct Gunicorn {
     pub workers: u32,
     /// `--timeout`, when the scenario sets one.
     pub timeout: Option<u32>,
+    /// `--graceful-timeout`, when the scenario sets one.
+    pub graceful_timeout: Option<u32>,
     /// The WSGI callable, `proj.wsgi:application` unless the scenario breaks it.
     pub app: &'static str,
     /// The zone the master runs in (`TZ`).
@@ -58,6 +60,7 @@ impl Gunicorn {
             bind,
             workers: 1,
             timeout: None,
+            graceful_timeout: None,
             app: "proj.wsgi:application",
             tz: "UTC",
         }
@@ -96,6 +99,9 @@ impl Lab {
             .arg(g.workers.to_string());
         if let Some(t) = g.timeout {
             cmd.arg("--timeout").arg(t.to_string());
+        }
+        if let Some(t) = g.graceful_timeout {
+            cmd.arg("--graceful-timeout").arg(t.to_string());
         }
         cmd.arg("--error-logfile")
             .arg(&error_log)
