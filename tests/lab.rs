@@ -257,13 +257,11 @@ fn timeout(name: &'static str, read_timeout: &'static str) {
 }
 
 #[test]
-#[ignore = "waits for: one finding when the folder holds two process tables of one host (ps.txt and ps aux): proxy-timeout-not-above-app is reported twice in the copy"]
 fn timeout_below() {
     timeout("timeout_below", "1s");
 }
 
 #[test]
-#[ignore = "waits for: one finding when the folder holds two process tables of one host (ps.txt and ps aux): proxy-timeout-not-above-app is reported twice in the copy"]
 fn timeout_equal() {
     timeout("timeout_equal", "2s");
 }
