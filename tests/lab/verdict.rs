@@ -285,7 +285,7 @@ pub fn normalise(lab: &Lab, text: &str) -> String {
         // Pids and nginx's connection numbers.
         (r"\b\d+#\d+:", "<PID>#<TID>:"),
         (r"\*\d+ ", "*<CONN> "),
-        (r"\[\d+\]", "[<PID>]"),
+        (r"(^|[\s\]])\[\d+\]", "$1[<PID>]"),
         (r"(?i)(pid:? ?|pids? |pid=)\d+", "${1}<PID>"),
         (r"\(\d+\)", "(<PID>)"),
         (r"<PID>(, \d+)+", "<PID>, ..."),
