@@ -150,7 +150,7 @@ fn boot_wrong_callable_1_worker() {
 }
 
 #[test]
-#[ignore = "waits for: the cause found above the master's own traceback: in about 1 run of 4 the master, halting while the second worker dies, prints `HaltServer: <HaltServer 'App failed to load.' 4>` after `During handling of the above exception`, and app-boot-failure then names gunicorn.errors.HaltServer with /usr/bin/gunicorn:33 as the first application frame, without the `Failed to find attribute` line"]
+#[ignore = "waits for: the cause found above the master's own traceback: in 1 run of 2 to 4 the master, halting while the second worker dies, prints `HaltServer: <HaltServer 'App failed to load.' 4>` after `During handling of the above exception`, and app-boot-failure then names gunicorn.errors.HaltServer with /usr/bin/gunicorn:33 as the first application frame, without the `Failed to find attribute` line"]
 fn boot_wrong_callable_2_workers() {
     boot_failure(
         "boot_wrong_callable_2_workers",
