@@ -150,7 +150,6 @@ fn boot_wrong_callable_1_worker() {
 }
 
 #[test]
-#[ignore = "waits for: the cause found above the master's own traceback: in 1 run of 2 to 4 the master, halting while the second worker dies, prints `HaltServer: <HaltServer 'App failed to load.' 4>` after `During handling of the above exception`, and app-boot-failure then names gunicorn.errors.HaltServer with /usr/bin/gunicorn:33 as the first application frame, without the `Failed to find attribute` line"]
 fn boot_wrong_callable_2_workers() {
     boot_failure(
         "boot_wrong_callable_2_workers",
@@ -494,7 +493,7 @@ fn zones_align() {
 }
 
 #[test]
-#[ignore = "waits for: a zone-less nginx error.log in a plain folder without nginx's access logs given the local zone (DESIGN: manifest, else --tz, else local), not gunicorn's +05:30 borrowed from the same host (10.5 h off); the capture, with its manifest, is right"]
+#[ignore = "open question: with no nginx access log and no manifest, the zone-less error.log borrows the only offset the host prints (gunicorn's, set by its own TZ: +05:30), as issue 15 asks (same program, then same host), and lands 10.5 h off; this test expects the local zone instead. A log of one program borrowing another program's zone needs a rule that tells a per-process TZ from the host's"]
 fn zones_without_access_logs() {
     zones("zones_without_access_logs", false);
 }

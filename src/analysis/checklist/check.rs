@@ -155,13 +155,15 @@ impl Check {
     pub fn decide(&self, cx: &Context, diagnosis: &Diagnosis, facts: &Facts) -> Outcome {
         match self {
             Check::Rule { id, needs } => {
-                if !needs.is_empty() && !needs.iter().any(|n| n.present(cx)) {
+                let found: Vec<_> = diagnosis.findings.iter().filter(|f| f.id == id).collect();
+                // What the rule found is evidence whatever it was read from; only its silence
+                // needs the sources it reads.
+                if found.is_empty() && !needs.is_empty() && !needs.iter().any(|n| n.present(cx)) {
                     return Outcome::Unknown(format!(
                         "rule {id} reads {}; the bundle has none",
                         names(needs)
                     ));
                 }
-                let found: Vec<_> = diagnosis.findings.iter().filter(|f| f.id == id).collect();
                 if found.is_empty() {
                     // Silence counts as a pass only when the rule had what it compares.
                     if let Some(why) = crate::analysis::rules::rule(id).and_then(|r| r.unknown(cx))
