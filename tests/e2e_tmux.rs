@@ -10,8 +10,11 @@ use common::{Tmux, wait_until};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn tmux(args: &[&str]) -> String {
+/// tmux on a server of the session's own (`-L`): two tests starting the default server at
+/// once can lose one of them.
+fn tmux(session: &str, args: &[&str]) -> String {
     let out = Command::new("tmux")
+        .args(["-L", session])
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("tmux is needed (apt-get install tmux; .ci/run does): {e}"));
@@ -19,7 +22,9 @@ fn tmux(args: &[&str]) -> String {
 }
 
 fn wait_for(session: &str, needle: &str) -> String {
-    wait_until(needle, || tmux(&["capture-pane", "-p", "-t", session]))
+    wait_until(needle, || {
+        tmux(session, &["capture-pane", "-p", "-t", session])
+    })
 }
 
 /// Start `sitrep demo` in a new tmux session of `w`x`h`; after it exits, the shell prints its
@@ -28,14 +33,17 @@ fn start(name: &str, w: &str, h: &str) -> String {
     let session = format!("sitrep-{name}-{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_sitrep");
     let cmd = format!("{bin} demo; echo SITREP-EXIT=$?; stty -a | grep -o -- '-icanon' ; sleep 30");
-    tmux(&["new-session", "-d", "-s", &session, "-x", w, "-y", h, &cmd]);
+    tmux(
+        &session,
+        &["new-session", "-d", "-s", &session, "-x", w, "-y", h, &cmd],
+    );
     session
 }
 
 /// Wait for sitrep to end, close the session, and check it exited 0 with the terminal sane.
 fn finish(session: &str) {
     let screen = wait_for(session, "SITREP-EXIT=");
-    tmux(&["kill-session", "-t", session]);
+    tmux(session, &["kill-server"]);
     assert!(screen.contains("SITREP-EXIT=0"), "{screen}");
     // Raw mode was left: canonical input is back on, so stty does not print -icanon.
     assert!(
@@ -53,15 +61,15 @@ fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
         "{screen}"
     );
     // Jump to the next problem, go to the error pane, zoom it.
-    tmux(&["send-keys", "-t", &session, "g", "e", "3", "z"]);
+    tmux(&session, &["send-keys", "-t", &session, "g", "e", "3", "z"]);
     let screen = wait_for(&session, "3 Error (");
     assert!(
         !screen.contains("1 Timeline ("),
         "zoom shows one pane:\n{screen}"
     );
-    tmux(&["send-keys", "-t", &session, "z", "?"]);
+    tmux(&session, &["send-keys", "-t", &session, "z", "?"]);
     wait_for(&session, "Keys (? closes)");
-    tmux(&["send-keys", "-t", &session, "?", "q"]);
+    tmux(&session, &["send-keys", "-t", &session, "?", "q"]);
     finish(&session);
 }
 
@@ -69,7 +77,10 @@ fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
 fn a_hangup_restores_the_terminal() {
     let session = start("hup", "100", "30");
     wait_for(&session, "1 Timeline");
-    let shell = tmux(&["display-message", "-p", "-t", &session, "#{pane_pid}"]);
+    let shell = tmux(
+        &session,
+        &["display-message", "-p", "-t", &session, "#{pane_pid}"],
+    );
     let out = Command::new("pgrep")
         .args(["-P", shell.trim(), "-f", "sitrep"])
         .output()

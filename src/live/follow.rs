@@ -498,6 +498,9 @@ mod tests {
         path: PathBuf,
         lock: Mutex<()>,
         written: AtomicU64,
+        /// Rotations the test has done: the writer never runs more than half a batch past
+        /// the next one, so a busy machine cannot let it finish before the test rotates.
+        rotated: AtomicU64,
     }
 
     impl Writer {
@@ -506,10 +509,25 @@ mod tests {
                 path: path.to_path_buf(),
                 lock: Mutex::new(()),
                 written: AtomicU64::new(0),
+                rotated: AtomicU64::new(0),
             });
             let w2 = Arc::clone(&w);
             let handle = thread::spawn(move || {
                 for i in 1..=TOTAL {
+                    // Lines keep coming while the test rotates, but no further than half a
+                    // batch past a rotation it has not done yet (60 s at most).
+                    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                    loop {
+                        let done = w2.rotated.load(Ordering::SeqCst);
+                        let limit = (done + 1) * EVERY + EVERY / 2;
+                        if done >= TOTAL / EVERY - 1
+                            || i <= limit
+                            || std::time::Instant::now() > deadline
+                        {
+                            break;
+                        }
+                        thread::sleep(Duration::from_millis(1));
+                    }
                     let guard = w2.lock.lock().unwrap();
                     // Never create it: that is the rotator's job (logrotate's `create` refuses
                     // a name that exists). Between a rename and the create, wait.
@@ -553,6 +571,7 @@ mod tests {
             if w.written() >= next && next < TOTAL {
                 rotate(&w, &mut f, &mut out);
                 rotations += 1;
+                w.rotated.store(rotations, Ordering::SeqCst);
                 next += EVERY;
             }
             out.extend(f.poll());

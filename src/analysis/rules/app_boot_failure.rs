@@ -104,6 +104,12 @@ fn exception_line(line: &str) -> Option<&str> {
     })
 }
 
+/// The WSGI or ASGI entry module, which every boot failure's traceback passes through.
+fn is_entry(f: &Frame) -> bool {
+    let base = f.path.rsplit('/').next().unwrap_or(&f.path);
+    base == "wsgi.py" || base == "asgi.py"
+}
+
 /// Read a traceback record: its exception and application frames.
 pub fn read_traceback(text: &str) -> Option<TracebackInfo> {
     if !text.contains("Traceback (most recent call last)") {
@@ -123,11 +129,7 @@ pub fn read_traceback(text: &str) -> Option<TracebackInfo> {
     }
     // The WSGI entry module (`application = get_wsgi_application()` in Django's wsgi.py) is in
     // every boot failure's traceback; the frame that matters is the next one of the app's.
-    let entry = |f: &Frame| {
-        let base = f.path.rsplit('/').next().unwrap_or(&f.path);
-        base == "wsgi.py" || base == "asgi.py"
-    };
-    if info.app_frames.len() > 1 && entry(&info.app_frames[0]) {
+    if info.app_frames.len() > 1 && is_entry(&info.app_frames[0]) {
         let first = info.app_frames.remove(0);
         info.app_frames.push(first);
     }
@@ -288,7 +290,13 @@ impl AppBootFailure {
         let who = journal_unit(cx, tb)
             .or_else(|| journal_unit(cx, halt))
             .unwrap_or_else(|| "the app server".to_string());
-        let exception = info.exception().unwrap_or("an exception").to_string();
+        // When the only frame of the app's is its entry module, the cause is in what the
+        // framework loaded (settings, INSTALLED_APPS): the exception's message says which.
+        let only_entry = info.app_frames.len() == 1 && is_entry(&info.app_frames[0]);
+        let exception = match (&info.exception_line, only_entry) {
+            (Some(line), true) => line.chars().take(160).collect(),
+            _ => info.exception().unwrap_or("an exception").to_string(),
+        };
         let frame = info.app_frames.first();
         let frame_short = frame.map_or_else(|| "?".to_string(), Frame::short);
         let mut evidence = vec![Evidence::Record {
@@ -342,6 +350,21 @@ impl AppBootFailure {
         }
         next.push("gunicorn --check-config APP_MODULE   # import the app without serving".into());
         let (title, explanation) = match (&info.exception_line, frame) {
+            (Some(_), Some(_)) if only_entry => (
+                format!(
+                    "{who} failed to boot{at}: {exception}, raised while the framework loaded \
+                     the project (the only application frame is the entry module {frame_short})"
+                ),
+                format!(
+                    "The app server started, but importing the application raised {exception}. \
+                     The only frame of your code in the traceback is the entry module \
+                     {frame_short}, which starts the framework; the error came from what the \
+                     framework loaded next: the settings and what they name (a module in \
+                     INSTALLED_APPS or MIDDLEWARE that is not installed, a misspelt name, a \
+                     package missing from the virtualenv). Fix the name or install the package, \
+                     then restart the service."
+                ),
+            ),
             (Some(_), Some(_)) => (
                 format!(
                     "{who} failed to boot{at}: {exception}, first application frame {frame_short}"

@@ -33,9 +33,15 @@ fn closed_early(raw: &[u8]) -> bool {
     })
 }
 
+/// A gunicorn line that says why a worker died: a timeout, or a signal from outside
+/// (`Worker with pid 812 was terminated due to signal 9`: killed, or out of memory).
+fn worker_death(text: &str) -> bool {
+    text.contains("WORKER TIMEOUT") || text.contains("was terminated due to signal")
+}
+
 /// A gunicorn line about a worker dying or being replaced.
 fn worker_event(text: &str) -> bool {
-    text.contains("WORKER TIMEOUT")
+    worker_death(text)
         || text.contains("Worker exiting")
         || text.contains("Booting worker")
         || (text.contains("Worker (pid:") && text.contains("exited with code"))
@@ -82,10 +88,10 @@ impl Rule for UpstreamClosedEarly {
                     continue;
                 }
                 matched += 1;
-                let best = close.iter().copied().min_by_key(|w| {
-                    let timeout = cx.text(*w).contains("WORKER TIMEOUT");
-                    (!timeout, (cx.time(*w) - t).abs())
-                });
+                let best = close
+                    .iter()
+                    .copied()
+                    .min_by_key(|w| (!worker_death(&cx.text(*w)), (cx.time(*w) - t).abs()));
                 if let Some(w) = best
                     && near.len() < 3
                     && !near.contains(&w)
@@ -187,6 +193,17 @@ mod tests {
         let f = run("i2-import-time-setting");
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Warn);
+    }
+
+    #[test]
+    fn a_worker_killed_by_a_signal_is_a_death_not_a_restart() {
+        // gunicorn 20.1 when a worker is killed with SIGKILL.
+        assert!(worker_death(
+            "[2026-12-03 20:13:11 +0000] [5266] [WARNING] Worker with pid 5270 was terminated due to signal 9"
+        ));
+        assert!(!worker_death(
+            "[2026-12-03 20:13:11 +0000] [5266] [INFO] Booting worker with pid: 5280"
+        ));
     }
 
     #[test]
