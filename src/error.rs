@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error(
-        "{path}: no such file or directory; check the path (a bundle directory, a .tar.gz/.tgz, or log files)"
+        "{path}: no such file or directory; check the path (a bundle directory, a .tar.gz/.tgz/.tar.xz/.tar.bz2 bundle or sos report, or log files)"
     )]
     NotFound { path: PathBuf },
     #[error(
