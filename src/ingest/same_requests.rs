@@ -136,3 +136,64 @@ pub fn mark(sources: &mut [Source], ctx: &ParseCtx, notes: &mut Vec<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::rules::Context;
+    use crate::ingest::{LoadOptions, load};
+    use crate::model::format_id::FormatId;
+
+    const LINE: &str = "127.0.0.1 - - [03/Dec/2026:13:30:05 +0000] \"GET / HTTP/1.1\" 502 157 \"-\" \"curl/7.88\"\n";
+
+    #[test]
+    fn requests_two_access_logs_hold_are_counted_once_and_copies_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("nginx")).unwrap();
+        // Three identical 502s in one second, in two logs; the second log has one more.
+        let three = LINE.repeat(3);
+        let four = format!(
+            "{three}127.0.0.1 - - [03/Dec/2026:13:30:06 +0000] \"GET /x HTTP/1.1\" 502 157 \"-\" \"curl/7.88\"\n"
+        );
+        std::fs::write(root.join("nginx/access.log"), &three).unwrap();
+        std::fs::write(root.join("nginx/other.log"), &four).unwrap();
+        let dump = "# configuration file /etc/nginx/nginx.conf:\nhttp {\n    server {\n        listen 80;\n        location / {\n            proxy_pass http://127.0.0.1:8000;\n        }\n    }\n}\n";
+        std::fs::write(root.join("nginx/nginx-T.txt"), dump).unwrap();
+        std::fs::write(root.join("nginx/nginx-T.stdout"), dump).unwrap();
+        let inc = load(&[root.to_path_buf()], &LoadOptions::default()).unwrap();
+        assert_eq!(
+            inc.sources
+                .iter()
+                .filter(|s| s.format == FormatId::NginxConfig)
+                .count(),
+            1
+        );
+        assert!(
+            inc.notes.iter().any(|n| n
+                .ends_with("nginx/nginx-T.txt: the same bytes as nginx/nginx-T.stdout: read once")
+                || n.ends_with(
+                    "nginx/nginx-T.stdout: the same bytes as nginx/nginx-T.txt: read once"
+                )),
+            "{:?}",
+            inc.notes
+        );
+        let cx = Context::new(&inc);
+        // Every file stays, every request counts once.
+        assert_eq!(
+            inc.sources
+                .iter()
+                .filter(|s| s.format == FormatId::NginxAccess)
+                .map(|s| s.len())
+                .sum::<usize>(),
+            7
+        );
+        assert_eq!(cx.records(&[FormatId::NginxAccess]).count(), 4);
+        assert!(
+            inc.notes.iter().any(
+                |n| n.contains("nginx/access.log: 3 of 3 requests are also in nginx/other.log")
+            ),
+            "{:?}",
+            inc.notes
+        );
+    }
+}
