@@ -13,7 +13,9 @@
 use std::fmt::Display;
 
 use crate::analysis::rules::{Context, Evidence};
-use crate::ingest::formats::gunicorn_config::{GunicornSettings, from_argv, parse_settings};
+use crate::ingest::formats::gunicorn_config::{
+    GunicornSettings, from_argv, parse_settings, runs_gunicorn,
+};
 use crate::ingest::formats::ps::parse_processes;
 use crate::ingest::formats::systemctl_cat::parse_units;
 use crate::ingest::formats::systemctl_show::parse_show;
@@ -331,14 +333,8 @@ fn command_lines(cx: &Context) -> Vec<CommandLine> {
             FormatId::Ps => {
                 let text = String::from_utf8_lossy(&s.data);
                 let procs = parse_processes(&text);
-                let is_gunicorn = |args: &str| {
-                    let words: Vec<&str> = args.split_whitespace().collect();
-                    words
-                        .iter()
-                        .take(3)
-                        .any(|w| w.rsplit('/').next().unwrap_or(w).starts_with("gunicorn"))
-                        || words.windows(2).any(|w| w == ["-m", "gunicorn"])
-                };
+                let is_gunicorn =
+                    |args: &str| runs_gunicorn(&args.split_whitespace().collect::<Vec<_>>());
                 for p in procs.iter().filter(|p| is_gunicorn(&p.args)) {
                     // A worker's parent is its master, with the same command line; a table
                     // without parents (`ps aux`) keeps the lowest pid of one command line.

@@ -490,10 +490,11 @@ pub fn gunicorn_of(pid: u32, cmdline: &[u8], sep: u8, cwd: Option<PathBuf>) -> O
         .filter(|a| !a.is_empty())
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
-    let base = |a: &String| a.rsplit('/').next().unwrap_or(a).to_string();
-    let is_gunicorn = args.iter().take(3).any(|a| base(a).starts_with("gunicorn"))
-        || args.windows(2).any(|w| w[0] == "-m" && w[1] == "gunicorn");
-    is_gunicorn.then_some(Gunicorn { pid, args, cwd })
+    crate::ingest::formats::gunicorn_config::runs_gunicorn(&args).then_some(Gunicorn {
+        pid,
+        args,
+        cwd,
+    })
 }
 
 /// The version in `nginx -V` output (`nginx version: nginx/1.22.1`) and its `--prefix=`.

@@ -257,14 +257,7 @@ mod tests {
         let f = &f[0];
         assert!(f.title.contains("gunicorn.service"), "{}", f.title);
         assert!(f.title.contains("gunicorn.socket"), "{}", f.title);
-        let lines: Vec<&str> = f
-            .evidence
-            .iter()
-            .filter_map(|e| match e {
-                Evidence::Line { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
+        let lines = crate::analysis::rules::cited_lines(f);
         assert!(lines.contains(&"NeedDaemonReload=yes"), "{lines:?}");
         assert!(
             lines.iter().any(|l| l.contains("changed on disk")),

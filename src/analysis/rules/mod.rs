@@ -314,6 +314,18 @@ pub(crate) fn run_on_bundle(rule: &dyn Rule, name: &str) -> Vec<Finding> {
     rule.check(&Context::new(&incident))
 }
 
+/// Test support: the config and state lines a finding cites, in order.
+#[cfg(test)]
+pub(crate) fn cited_lines(f: &Finding) -> Vec<&str> {
+    f.evidence
+        .iter()
+        .filter_map(|e| match e {
+            Evidence::Line { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Test support: what `rule` finds in the bundle at `path` (one a test wrote).
 #[cfg(test)]
 pub(crate) fn run_on_path(rule: &dyn Rule, path: &std::path::Path) -> Vec<Finding> {

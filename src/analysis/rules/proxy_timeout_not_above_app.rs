@@ -310,14 +310,7 @@ mod tests {
             "{}",
             f.title
         );
-        let lines: Vec<&str> = f
-            .evidence
-            .iter()
-            .filter_map(|e| match e {
-                Evidence::Line { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
+        let lines = crate::analysis::rules::cited_lines(f);
         assert!(lines.contains(&"proxy_read_timeout 120s;"), "{lines:?}");
         assert!(lines.contains(&"timeout = 120"), "{lines:?}");
     }

@@ -412,14 +412,7 @@ mod tests {
             f.title
         );
         assert!(f.title.contains("09:51:05"), "{}", f.title);
-        let lines: Vec<&str> = f
-            .evidence
-            .iter()
-            .filter_map(|e| match e {
-                Evidence::Line { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
+        let lines = crate::analysis::rules::cited_lines(f);
         assert!(
             lines.contains(&"Listen=/run/gunicorn/socket (Stream)"),
             "{lines:?}"

@@ -329,14 +329,7 @@ mod tests {
         .unwrap();
         let f = crate::analysis::rules::run_on_path(&UpstreamUnreachable, &root);
         assert_eq!(f.len(), 1, "{f:#?}");
-        let lines: Vec<&str> = f[0]
-            .evidence
-            .iter()
-            .filter_map(|e| match e {
-                Evidence::Line { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
+        let lines = crate::analysis::rules::cited_lines(&f[0]);
         assert_eq!(lines, ["proxy_pass http://127.0.0.1:8000;"], "{f:#?}");
     }
 }

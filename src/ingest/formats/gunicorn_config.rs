@@ -671,6 +671,16 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
+/// Whether a command line (its words) runs gunicorn: the program or the script after an
+/// interpreter is `gunicorn*` (`/usr/bin/python3 /usr/bin/gunicorn ...`), or `-m gunicorn`.
+pub fn runs_gunicorn<S: AsRef<str>>(args: &[S]) -> bool {
+    let base = |a: &str| a.rsplit('/').next().unwrap_or(a).starts_with("gunicorn");
+    args.iter().take(3).any(|a| base(a.as_ref()))
+        || args
+            .windows(2)
+            .any(|w| w[0].as_ref() == "-m" && w[1].as_ref() == "gunicorn")
+}
+
 /// Typed reading of a gunicorn command line (an `ExecStart=` value, or the `argv[]=` of
 /// `systemctl show`): `--bind/-b`, `--workers/-w`, `--threads`, `--timeout/-t`,
 /// `--worker-class/-k`, `--max-requests`, `--max-requests-jitter`, `--graceful-timeout`,
