@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use lab::capture::Dump;
 use lab::django::{Breakage, Project};
+use lab::others::Server;
 use lab::stack::{Bind, Gunicorn, Nginx, get, read, request, status, worker_pids};
 use lab::verdict::{Expect, Verdict, expect};
 use lab::{Lab, wait_for};
@@ -493,7 +494,6 @@ fn zones_align() {
 }
 
 #[test]
-#[ignore = "open question: with no nginx access log and no manifest, the zone-less error.log borrows the only offset the host prints (gunicorn's, set by its own TZ: +05:30), as issue 15 asks (same program, then same host), and lands 10.5 h off; this test expects the local zone instead. A log of one program borrowing another program's zone needs a rule that tells a per-process TZ from the host's"]
 fn zones_without_access_logs() {
     zones("zones_without_access_logs", false);
 }
@@ -568,6 +568,115 @@ fn healthy() {
     let copy = lab.copy_as_a_person(Dump::Once);
     let bundle = lab.sitrep_capture(&[&g.error_log, &g.access_log], "UTC");
     judge(&copy, &bundle, &[], true).conclude(&lab);
+}
+
+// ---- 9. App servers other than gunicorn: what their command lines say is read as theirs.
+
+/// uWSGI kills a worker after `--harakiri 2`; nginx gives up after 1 s.
+#[test]
+fn uwsgi_harakiri_above_proxy() {
+    let mut lab = Lab::new("uwsgi_harakiri_above_proxy");
+    Project::default().write(&lab.app, &lab.state);
+    let (uport, nport) = (lab.port("UWSGI_PORT"), lab.port("NGINX_PORT"));
+    let u = lab.serve(&Server::Uwsgi {
+        bind: Bind::Tcp(uport),
+        processes: 2,
+        harakiri: Some(2),
+    });
+    lab.nginx(&Nginx {
+        read_timeout: Some("1s"),
+        ..Nginx::new(nport, u.bind.proxy_pass())
+    });
+    assert_eq!(get(nport, "/greeting/"), 200);
+    assert_eq!(get(nport, "/slow/?s=5"), 504);
+    wait_for("uWSGI's harakiri", Duration::from_secs(10), || {
+        read(&u.log).contains("HARAKIRI ON WORKER")
+    });
+    let copy = lab.copy_as_a_person(Dump::Once);
+    let bundle = lab.sitrep_capture(&[&u.log], "UTC");
+    let want = [
+        expect(
+            "proxy-timeout-not-above-app",
+            &["proxy_read_timeout 1s;", "--harakiri 2"],
+        ),
+        expect(
+            "upstream-timeout",
+            &["upstream timed out (110: Connection timed out)"],
+        ),
+    ];
+    let mut v = judge(&copy, &bundle, &want, false);
+    v.title_has(
+        "proxy-timeout-not-above-app",
+        "is not above the uWSGI harakiri (2 s, from its command line)",
+    );
+    v.conclude(&lab);
+}
+
+/// uvicorn listens on a unix socket (`--uds`); nginx sends to a TCP port.
+#[test]
+fn uvicorn_socket_mismatch() {
+    let mut lab = Lab::new("uvicorn_socket_mismatch");
+    Project::default().write(&lab.app, &lab.state);
+    let (dead, nport) = (lab.port("DEAD_PORT"), lab.port("NGINX_PORT"));
+    let sock = lab.run.join("uvicorn.sock");
+    let u = lab.serve(&Server::Uvicorn {
+        bind: Bind::Unix(sock),
+        workers: 2,
+    });
+    lab.nginx(&Nginx::new(nport, Bind::Tcp(dead).proxy_pass()));
+    for path in ["/", "/greeting/"] {
+        assert_eq!(get(nport, path), 502);
+    }
+    let copy = lab.copy_as_a_person(Dump::Once);
+    let bundle = lab.sitrep_capture(&[&u.log], "UTC");
+    let want = [
+        expect(
+            "upstream-unreachable",
+            &["(111: Connection refused) while connecting to upstream"],
+        ),
+        expect(
+            "upstream-socket-mismatch",
+            &[
+                "proxy_pass http://127.0.0.1:",
+                "/run/uvicorn.sock --workers 2",
+            ],
+        ),
+    ];
+    judge(&copy, &bundle, &want, false).conclude(&lab);
+}
+
+/// Django's development server on one port (its reloader and the server: one command line
+/// twice); nginx sends to another.
+#[test]
+fn runserver_socket_mismatch() {
+    let mut lab = Lab::new("runserver_socket_mismatch");
+    Project::default().write(&lab.app, &lab.state);
+    let (rport, dead, nport) = (
+        lab.port("RUNSERVER_PORT"),
+        lab.port("DEAD_PORT"),
+        lab.port("NGINX_PORT"),
+    );
+    let r = lab.serve(&Server::Runserver { port: rport });
+    lab.nginx(&Nginx::new(nport, Bind::Tcp(dead).proxy_pass()));
+    for path in ["/", "/greeting/"] {
+        assert_eq!(get(nport, path), 502);
+    }
+    let copy = lab.copy_as_a_person(Dump::Once);
+    let bundle = lab.sitrep_capture(&[&r.log], "UTC");
+    let want = [
+        expect(
+            "upstream-unreachable",
+            &["(111: Connection refused) while connecting to upstream"],
+        ),
+        expect(
+            "upstream-socket-mismatch",
+            &[
+                "proxy_pass http://127.0.0.1:",
+                "manage.py runserver 127.0.0.1:",
+            ],
+        ),
+    ];
+    judge(&copy, &bundle, &want, false).conclude(&lab);
 }
 
 // ---- The harness itself.

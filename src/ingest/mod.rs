@@ -335,20 +335,40 @@ fn consensus(printed: &[(&str, Offset, usize)]) -> Option<Offset> {
 /// source says which it got; when the logs it borrows from disagree, a note on it says which
 /// offset was taken and who said otherwise.
 fn settle_zones(sources: &mut [Source], flag_tz: Option<Offset>, manifest_tz: Option<Offset>) {
-    // (file, offset, records, program) of every source that prints its offset.
-    let printed: Vec<(String, Offset, usize, Option<&'static str>)> = sources
+    // (file, offset, records, program, host) of every source that prints its offset.
+    type Printed = (String, Offset, usize, Option<&'static str>, String);
+    let printed: Vec<Printed> = sources
         .iter()
         .filter(|s| !matches!(s.format, FormatId::JournalJson | FormatId::JournalExport))
-        .filter_map(|s| Some((s.file.clone(), offset_in(s)?, s.len(), program_of(s.format))))
+        .filter_map(|s| {
+            Some((
+                s.file.clone(),
+                offset_in(s)?,
+                s.len(),
+                program_of(s.format),
+                s.host.clone(),
+            ))
+        })
         .collect();
-    let of = |program: Option<&'static str>| -> Vec<(&str, Offset, usize)> {
+    // The logs of `host` that print an offset, of `program` (any when `None`).
+    let of = |host: &str, program: Option<&'static str>| -> Vec<(&str, Offset, usize)> {
         printed
             .iter()
-            .filter(|p| program.is_none() || p.3 == program)
+            .filter(|p| p.4 == host && (program.is_none() || p.3 == program))
             .map(|p| (p.0.as_str(), p.1, p.2))
             .collect()
     };
-    let same_host = consensus(&of(None));
+    // The host's zone is read from the programs that run in it: not from a Python app's logs,
+    // whose process zone is the app's own (Django sets `TZ` from its TIME_ZONE setting when
+    // the settings load), so a gunicorn log at +05:30 says nothing of the host's.
+    let host_zone = |host: &str| -> Option<Offset> {
+        let witnesses: Vec<(&str, Offset, usize)> = printed
+            .iter()
+            .filter(|p| p.4 == host && !matches!(p.3, Some("gunicorn" | "app")))
+            .map(|p| (p.0.as_str(), p.1, p.2))
+            .collect();
+        consensus(&witnesses)
+    };
     for s in sources.iter_mut() {
         let zoneless = s.flags.iter().any(|f| f & flag::ZONELESS != 0);
         let timed = s.ts.iter().any(|t| *t != UNTIMED);
@@ -369,17 +389,19 @@ fn settle_zones(sources: &mut [Source], flag_tz: Option<Offset>, manifest_tz: Op
                 },
             }
         } else {
-            let same_program = program_of(s.format).and_then(|p| consensus(&of(Some(p))));
+            let same_program = program_of(s.format).and_then(|p| consensus(&of(&s.host, Some(p))));
             let borrowed = same_program
                 .map(|c| (c, TzReason::SameProgram, "its program's other logs"))
-                .or_else(|| same_host.map(|c| (c, TzReason::SameHost, "the host's other logs")));
+                .or_else(|| {
+                    host_zone(&s.host).map(|c| (c, TzReason::SameHost, "the host's other logs"))
+                });
             let (offset, reason) = if let Some(o) = flag_tz {
                 (o, TzReason::Flag)
             } else if let Some(o) = manifest_tz {
                 (o, TzReason::Manifest)
             } else if let Some((o, reason, whose)) = borrowed {
                 // Say the choice when the host's logs disagree.
-                let disagree: Vec<String> = of(None)
+                let disagree: Vec<String> = of(&s.host, None)
                     .iter()
                     .filter(|(_, other, _)| *other != o)
                     .map(|(f, other, _)| format!("{f} ({other})"))
@@ -496,5 +518,62 @@ mod tests {
                 && note.contains("app/gunicorn.log (+00:00)"),
             "{note}"
         );
+    }
+
+    #[test]
+    fn a_python_apps_zone_is_not_the_hosts() {
+        // gunicorn's workers log in Django's TIME_ZONE (+05:30); nginx's error log beside it
+        // prints no offset, and no access log of nginx is there to say nginx's.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("gunicorn.log"),
+            "[2026-12-03 13:30:00 +0530] [7] [INFO] Starting gunicorn 20.1.0\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("error.log"),
+            "2026/12/03 03:00:05 [error] 9#9: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8000/\", host: \"x\"\n",
+        )
+        .unwrap();
+        let inc = load(&[root.to_path_buf()], &LoadOptions::default()).unwrap();
+        let error = inc
+            .sources
+            .iter()
+            .find(|s| s.format == FormatId::NginxError)
+            .unwrap();
+        assert_eq!(error.zone.reason, TzReason::Local, "{:?}", error.zone);
+    }
+
+    #[test]
+    fn another_hosts_offset_is_not_borrowed() {
+        // web1's nginx prints +05:30; web2's error log prints none and has nothing beside it.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for h in ["web1", "web2"] {
+            std::fs::create_dir_all(root.join(h)).unwrap();
+        }
+        std::fs::write(
+            root.join("web1/access.log"),
+            "127.0.0.1 - - [03/Dec/2026:13:30:05 +0530] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/7.88\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("web2/error.log"),
+            "2026/12/03 08:00:05 [error] 9#9: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET / HTTP/1.1\", upstream: \"http://127.0.0.1:8000/\", host: \"x\"\n",
+        )
+        .unwrap();
+        let inc = load(
+            &[root.join("web1"), root.join("web2")],
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let error = inc
+            .sources
+            .iter()
+            .find(|s| s.format == FormatId::NginxError)
+            .unwrap();
+        assert_eq!(error.host, "web2");
+        assert_eq!(error.zone.reason, TzReason::Local, "{:?}", error.zone);
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod capture;
 pub mod django;
+pub mod others;
 pub mod stack;
 pub mod verdict;
 

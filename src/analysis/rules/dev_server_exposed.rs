@@ -2,11 +2,12 @@
 //! `flask run`, werkzeug) serves, or served, on an address other than loopback, where anyone who
 //! can reach the host can use it. Evidence: the unit's `ExecStart=` that starts it, the log lines
 //! it wrote (`Starting development server at http://0.0.0.0:8000/`, journal entries whose command
-//! line is the dev server), a `python` listener on a wildcard address in a socket snapshot, and
+//! line is the dev server), its row in a process table, a `python` listener on a wildcard address in a socket snapshot, and
 //! an inactive firewall when the bundle shows one.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
 use crate::analysis::state::Listener;
+use crate::ingest::formats::app_command::ServerKind;
 use crate::ingest::formats::ss::Endpoint;
 use crate::ingest::formats::systemctl_cat::parse_units;
 use crate::ingest::formats::systemctl_show::parse_show;
@@ -196,6 +197,28 @@ impl Rule for DevServerExposed {
                         what,
                         unit: (!unit.is_empty()).then_some(unit),
                         evidence,
+                    },
+                );
+            }
+        }
+        // runserver seen running in a process table.
+        for app in &cx.apps {
+            let from_ps = app
+                .launched_by
+                .as_deref()
+                .is_some_and(|v| v.starts_with("ps"));
+            if app.kind != ServerKind::Runserver || !from_ps {
+                continue;
+            }
+            for address in &app.settings.bind {
+                add(
+                    &mut seen,
+                    Sighting {
+                        host: app.host.clone(),
+                        address: address.clone(),
+                        what: "manage.py runserver".into(),
+                        unit: None,
+                        evidence: app.exec_line.iter().cloned().collect(),
                     },
                 );
             }
@@ -464,6 +487,28 @@ mod tests {
             f[0].evidence.iter().any(|e| matches!(e,
             Evidence::Fact(t) if t.starts_with("python3 (pid 1342) listens on 0.0.0.0:8000"))),
             "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn a_process_table_shows_runserver_on_every_address() {
+        let dir = tempfile::tempdir().unwrap();
+        // Django's autoreloader and the server it runs: one command line, two rows.
+        std::fs::write(
+            dir.path().join("ps.txt"),
+            "  PID  PPID USER         ELAPSED COMMAND\n\
+             1000     1 deploy         02:00 /usr/bin/python3 /srv/shop/manage.py runserver 0:8000\n\
+             1002  1000 deploy         01:59 /usr/bin/python3 /srv/shop/manage.py runserver 0:8000\n",
+        )
+        .unwrap();
+        let f = crate::analysis::rules::run_on_path(&DevServerExposed, dir.path());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].title.contains("0.0.0.0:8000"), "{}", f[0].title);
+        assert_eq!(
+            crate::analysis::rules::cited_lines(&f[0]),
+            [
+                "1000     1 deploy         02:00 /usr/bin/python3 /srv/shop/manage.py runserver 0:8000"
+            ]
         );
     }
 

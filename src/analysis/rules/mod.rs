@@ -21,7 +21,7 @@ pub mod worker_timeout;
 
 use serde::Serialize;
 
-use crate::analysis::appserver::{AppServer, gunicorns};
+use crate::analysis::appserver::{AppServer, app_servers};
 use crate::analysis::state::{Sockets, Units};
 use crate::analysis::timeline::Timeline;
 use crate::ingest::formats::nginx_config::{Config, parse_config};
@@ -195,7 +195,7 @@ impl<'a> Context<'a> {
             apps: Vec::new(),
             incident,
         };
-        cx.apps = gunicorns(&cx);
+        cx.apps = app_servers(&cx);
         cx
     }
 

@@ -1,4 +1,4 @@
-//! `too-few-workers`: gunicorn runs a single worker process (set so, or by default: no
+//! `too-few-workers`: gunicorn (or uWSGI) runs a single worker process (set so, or by default: no
 //! `--workers`/`-w` on its command line and no `workers` in its config file) on a host whose
 //! manifest says it has more CPUs, while the logs show it struggling (worker timeouts, 5xx
 //! answers). Evidence: the command line or config line the worker count comes from, the CPU
@@ -6,6 +6,7 @@
 
 use super::{Context, Depth, Evidence, Finding, Rule};
 use crate::analysis::appserver::NO_APP_SERVER;
+use crate::ingest::formats::app_command::ServerKind;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 
@@ -15,6 +16,12 @@ pub struct TooFewWorkers;
 const ASYNC_CLASSES: &[&str] = &["gevent", "eventlet", "tornado", "uvicorn"];
 
 type Rows = Vec<(usize, usize)>;
+
+/// Does one worker process of this kind serve one request at a time (unless it runs
+/// threads)? uvicorn's workers are asynchronous; runserver runs a thread per request.
+fn one_request_per_worker(kind: ServerKind) -> bool {
+    matches!(kind, ServerKind::Gunicorn | ServerKind::Uwsgi)
+}
 
 /// Records of `host` that show gunicorn struggling: (worker timeouts, 502/503/504 answers).
 fn struggles(cx: &Context, host: &str) -> (Rows, Rows) {
@@ -29,7 +36,10 @@ fn struggles(cx: &Context, host: &str) -> (Rows, Rows) {
             FormatId::Generic,
         ])
         .filter(|r| cx.incident.sources[r.0].host == host)
-        .filter(|r| cx.text(*r).contains("WORKER TIMEOUT"))
+        .filter(|r| {
+            let t = cx.text(*r);
+            t.contains("WORKER TIMEOUT") || t.contains("HARAKIRI ON WORKER")
+        })
         .collect();
     let failed: Vec<(usize, usize)> = cx
         .records(&[FormatId::NginxAccess])
@@ -51,7 +61,7 @@ impl Rule for TooFewWorkers {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for app in &cx.apps {
+        for app in cx.apps.iter().filter(|a| one_request_per_worker(a.kind)) {
             let s = &app.settings;
             // Only a worker count the bundle shows: a default assumed for want of a command
             // line is no finding.
@@ -80,10 +90,16 @@ impl Rule for TooFewWorkers {
                 continue;
             }
             let recommended = cpus.saturating_mul(2).saturating_add(1);
-            let name = app.unit.clone().unwrap_or_else(|| "gunicorn".to_string());
+            let name = app.name();
+            let who = app.kind.name();
+            let flag = app.kind.workers_flags()[0];
+            let (setting, conf) = match app.kind {
+                ServerKind::Uwsgi => ("processes", "its .ini file"),
+                _ => ("workers", "gunicorn.conf.py"),
+            };
             let how = workers.said(" worker");
             let mut evidence = Vec::new();
-            if let Some(e) = app.setting_evidence(cx, "workers", &["--workers", "-w"]) {
+            if let Some(e) = app.setting_evidence(cx, "workers", app.kind.workers_flags()) {
                 evidence.push(e);
             } else if let Some(e) = &app.exec_line {
                 evidence.push(e.clone());
@@ -100,15 +116,15 @@ impl Rule for TooFewWorkers {
                 severity: Severity::Warn,
                 depth: Depth::Cause,
                 title: format!(
-                    "{name} runs 1 gunicorn worker on a host with {cpus} CPUs (usual 2*{cpus}+1 = {recommended})"
+                    "{name} runs 1 {who} worker on a host with {cpus} CPUs (usual 2*{cpus}+1 = {recommended})"
                 ),
                 explanation: format!(
-                    "A gunicorn sync worker handles one request at a time, and this gunicorn has \
+                    "A {who} sync worker handles one request at a time, and this {who} has \
                      only one ({}). While one slow request (a big upload, a long report) \
                      runs, every other user waits, and when it passes the worker timeout the \
                      only worker is killed and rebooted, so requests fail with 502/504 ({} worker \
                      timeouts and {} 502/503/504 answers here). Give it more workers, usually \
-                     2 x CPUs + 1 = {recommended}, with --workers or `workers =` in a config file, \
+                     2 x CPUs + 1 = {recommended}, with {flag} or `{setting} =` in a config file, \
                      and move very long work to a background job.",
                     workers.short(" worker"),
                     timeouts.len(),
@@ -116,12 +132,26 @@ impl Rule for TooFewWorkers {
                 ),
                 evidence,
                 next: vec![
-                    format!("systemctl cat {name}   # the ExecStart= command line"),
+                    match &app.unit {
+                        Some(u) => format!("systemctl cat {u}   # the ExecStart= command line"),
+                        None => format!(
+                            "ps -o pid,ppid,args -C {}   # its command line",
+                            who.to_lowercase()
+                        ),
+                    },
                     "nproc".into(),
+                    match &app.unit {
+                        Some(u) => format!(
+                            "systemctl edit {u}   # add {flag} {recommended} (or {setting} = {recommended} in {conf})"
+                        ),
+                        None => format!(
+                            "# start it with {flag} {recommended} (or {setting} = {recommended} in {conf})"
+                        ),
+                    },
                     format!(
-                        "systemctl edit {name}   # add --workers {recommended} (or workers = {recommended} in gunicorn.conf.py)"
+                        "ps -o pid,ppid,pcpu,etime,cmd -C {}   # how many workers really run",
+                        app.kind.name().to_lowercase()
                     ),
-                    "ps -o pid,ppid,pcpu,etime,cmd -C gunicorn   # how many workers really run".into(),
                 ],
             });
         }
@@ -129,14 +159,23 @@ impl Rule for TooFewWorkers {
     }
 
     fn unknown(&self, cx: &Context) -> Option<String> {
-        let known: Vec<_> = cx
+        let apps: Vec<_> = cx
             .apps
             .iter()
-            .filter(|a| a.workers(cx).is_known())
+            .filter(|a| one_request_per_worker(a.kind))
             .collect();
+        let known: Vec<_> = apps.iter().filter(|a| a.workers(cx).is_known()).collect();
+        if apps.is_empty() && !cx.apps.is_empty() {
+            // Only servers whose one worker serves many requests at once.
+            return None;
+        }
         if known.is_empty() {
-            return Some(match cx.apps.first() {
-                Some(a) => format!("gunicorn's worker count: {}", a.workers(cx).said("")),
+            return Some(match apps.first() {
+                Some(a) => format!(
+                    "{}'s worker count: {}",
+                    a.kind.name(),
+                    a.workers(cx).said("")
+                ),
                 None => format!("gunicorn's worker count is unknown ({NO_APP_SERVER})"),
             });
         }

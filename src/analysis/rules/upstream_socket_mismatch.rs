@@ -1,12 +1,16 @@
 //! `upstream-socket-mismatch`: nginx and the app server disagree on where they meet. nginx
-//! passes requests to one address (`proxy_pass`, or an upstream's `server` line) while gunicorn
-//! is told to listen on another: its `--bind` in the unit's `ExecStart=`, `bind` in its config
-//! file, or the `ListenStream=` of the `.socket` unit that hands it its socket. Fires only when
+//! passes requests to one address (`proxy_pass`, or an upstream's `server` line) while the app
+//! server is told to listen on another: gunicorn's `--bind` (uWSGI's `--socket`, uvicorn's
+//! `--uds`, runserver's address) in the unit's `ExecStart=` or its process's command line,
+//! `bind` in gunicorn's config file, or the `ListenStream=` of the `.socket` unit that hands
+//! it its socket. Fires only when
 //! an nginx address has no app server behind it and an app server address has no nginx in
 //! front. Evidence: the nginx config line and each app-side line that names the other address.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
-use crate::ingest::formats::gunicorn_config::{from_argv, parse_settings};
+use crate::analysis::appserver::stopped;
+use crate::ingest::formats::app_command::{ServerKind, settings as read_command};
+use crate::ingest::formats::gunicorn_config::parse_settings;
 use crate::ingest::formats::ss::Endpoint;
 use crate::ingest::formats::systemctl_cat::parse_units;
 use crate::ingest::formats::systemctl_show::parse_show;
@@ -23,14 +27,6 @@ struct AppBind {
     /// `--bind of gunicorn.service`, `ListenStream= of gunicorn.socket`, `bind in gunicorn.conf.py`.
     origin: String,
     evidence: Option<Evidence>,
-}
-
-/// Does this command line start gunicorn?
-fn is_gunicorn(cmd: &str) -> bool {
-    cmd.split_whitespace().any(|w| {
-        let w = w.trim_start_matches(['-', '@', '+', '!', ':']);
-        w.rsplit('/').next().unwrap_or(w).starts_with("gunicorn")
-    })
 }
 
 /// A `ListenStream=` value as an endpoint (`8000` alone means every address).
@@ -91,7 +87,7 @@ fn push(binds: &mut Vec<AppBind>, b: AppBind) {
 fn app_binds(cx: &Context) -> Vec<AppBind> {
     let src = &cx.incident.sources;
     let mut binds = Vec::new();
-    // Pass 1: services that run gunicorn (their names pair them with socket units).
+    // Pass 1: services that run an app server (their names pair them with socket units).
     let mut services: Vec<(String, String)> = Vec::new();
     for (i, s) in src.iter().enumerate() {
         let units: Vec<(String, Vec<String>, bool)> = match s.format {
@@ -115,12 +111,22 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
             _ => continue,
         };
         for (name, cmds, show) in units {
-            for cmd in cmds.iter().filter(|c| is_gunicorn(c)) {
+            if stopped(cx, &s.host, &name) {
+                continue;
+            }
+            for (cmd, kind) in cmds
+                .iter()
+                .filter_map(|c| ServerKind::of(c).map(|k| (c, k)))
+            {
                 if !services.contains(&(s.host.clone(), name.clone())) {
                     services.push((s.host.clone(), name.clone()));
                 }
                 let range = unit_range(&s.data, &name, show);
-                for b in from_argv(cmd).bind {
+                let what = match kind {
+                    ServerKind::Gunicorn => "--bind".to_string(),
+                    k => format!("the {} command line", k.name()),
+                };
+                for b in read_command(kind, cmd).bind {
                     let Some(endpoint) = Endpoint::parse(&b) else {
                         continue;
                     };
@@ -130,7 +136,7 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
                         AppBind {
                             host: s.host.clone(),
                             endpoint,
-                            origin: format!("--bind of {name}"),
+                            origin: format!("{what} of {name}"),
                             evidence: off.map(|o| cx.line_at(i, o)),
                         },
                     );
@@ -225,7 +231,7 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
             _ => {}
         }
     }
-    // Pass 3: gunicorns seen only in a process table (no unit starts them).
+    // Pass 3: app servers seen only in a process table (no unit starts them).
     for app in cx.apps.iter().filter(|a| a.unit.is_none()) {
         let Some(via) = app.launched_by.as_deref().filter(|v| v.starts_with("ps")) else {
             continue;
@@ -239,7 +245,10 @@ fn app_binds(cx: &Context) -> Vec<AppBind> {
                 AppBind {
                     host: app.host.clone(),
                     endpoint,
-                    origin: format!("--bind of gunicorn ({via})"),
+                    origin: match app.kind {
+                        ServerKind::Gunicorn => format!("--bind of gunicorn ({via})"),
+                        k => format!("the {} command line ({via})", k.name()),
+                    },
                     evidence: app.exec_line.clone(),
                 },
             );
@@ -327,9 +336,10 @@ impl Rule for UpstreamSocketMismatch {
                         target.address
                     ),
                     explanation: format!(
-                        "nginx and gunicorn must meet at the same address: nginx connects to \
-                         what its {} names ({}:{}), gunicorn listens where its --bind, its config \
-                         file or its .socket unit says. Here they differ, so nginx knocks where \
+                        "nginx and the app server must meet at the same address: nginx connects \
+                         to what its {} names ({}:{}), the app server listens where its command \
+                         line (gunicorn's --bind, uWSGI's --socket, uvicorn's --uds or --port), \
+                         its config file or its .socket unit says. Here they differ, so nginx knocks where \
                          nobody answers and the site returns 502. Change one side to match the \
                          other (for example {} {fix}), reload nginx or restart the app server, \
                          and test the address with curl.",
@@ -338,7 +348,11 @@ impl Rule for UpstreamSocketMismatch {
                     evidence,
                     next: vec![
                         format!("nginx -T | grep -n '{}\\|server '", target.directive),
-                        "systemctl cat gunicorn.service gunicorn.socket".into(),
+                        if orphans.iter().all(|b| b.origin.contains("(ps, ")) {
+                            "ps -eo pid,ppid,args | grep -E 'gunicorn|uwsgi|uvicorn|runserver'   # the app server's command line".into()
+                        } else {
+                            "systemctl cat gunicorn.service gunicorn.socket".into()
+                        },
                         "ss -ltnpx   # what really listens".into(),
                         match orphans.first().map(|b| &b.endpoint) {
                             Some(Endpoint::Unix(p)) => {

@@ -168,15 +168,16 @@ impl Rule for UpstreamTimeout {
                      than its proxy timeout allows, so it gave up and sent the client 504 Gateway \
                      Timeout{}. The app may still be working on the request (and the client may \
                      retry it, running the same work again). Find out why those requests are slow; \
-                     keep nginx's proxy_read_timeout comfortably above gunicorn's timeout, and move \
-                     long work to a background job.",
+                     keep nginx's proxy_read_timeout comfortably above the app server's own \
+                     limit (gunicorn's --timeout, uWSGI's harakiri), and move long work to a \
+                     background job.",
                     first.map_or(String::new(), |t| format!(" (first at {t})"))
                 ),
                 evidence,
                 next: vec![
                     "grep -n 'timed out' /var/log/nginx/error.log | tail".into(),
                     "nginx -T | grep -n 'proxy_read_timeout\\|proxy_pass'".into(),
-                    "journalctl -u gunicorn --since '-1h' | grep -i 'timeout'".into(),
+                    "journalctl --since '-1h' | grep -E 'WORKER TIMEOUT|HARAKIRI'   # the app server killing slow workers".into(),
                 ],
             });
         }

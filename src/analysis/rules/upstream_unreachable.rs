@@ -32,6 +32,24 @@ fn refused(message: &[u8]) -> bool {
         && (m.contains("(111: Connection refused)") || m.contains("(2: No such file or directory)"))
 }
 
+/// The sentence that counts what the logs hold: the 502s only when an access log of the host
+/// is there to count them in.
+fn counted(cx: &Context, host: &str, refused: usize, bad_gateway: usize) -> String {
+    let access_logs = cx
+        .incident
+        .sources
+        .iter()
+        .any(|s| s.host == host && s.format == FormatId::NginxAccess);
+    if access_logs {
+        format!("{refused} refused connections and {bad_gateway} 502s are in the logs.")
+    } else {
+        format!(
+            "{refused} refused connections are in nginx's error log (no access log of nginx in \
+             the bundle to count the 502s)."
+        )
+    }
+}
+
 /// The addresses the host's app servers are said to listen on: their `bind` settings and
 /// gunicorn's own `Listening at: ADDRESS` lines.
 fn named_binds(cx: &Context, host: &str) -> Vec<String> {
@@ -256,15 +274,14 @@ impl Rule for UpstreamUnreachable {
                     explanation: format!(
                         "nginx passes requests to its upstream ({} at {}:{}), but no socket is \
                          listening there, so every connection is refused and nginx answers 502 \
-                         Bad Gateway{}. {} refused connections and {} 502s are in the logs. \
+                         Bad Gateway{}. {} \
                          Either point nginx at the address the app server really uses, or make \
                          the app server listen where nginx points; then reload nginx.",
                         target.directive,
                         target.at.file,
                         target.at.line,
                         first.map_or(String::new(), |t| format!(" (first at {t})")),
-                        errors.len(),
-                        bad_gateway.len()
+                        counted(cx, &dump.host, errors.len(), bad_gateway.len())
                     ),
                     evidence,
                     next: vec![

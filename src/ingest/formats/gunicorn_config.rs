@@ -634,7 +634,7 @@ const FLAG_NAMES: &[(&str, &str)] = &[
 
 /// Shell-like words: quotes (`'...'`, `"..."`) and backslash escapes, as systemd splits
 /// `ExecStart=`.
-fn words(s: &str) -> Vec<String> {
+pub(crate) fn words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let (mut in_word, mut quote) = (false, None::<char>);

@@ -12,6 +12,7 @@ use crate::model::severity::Severity;
 use crate::model::source::{MAX_DISPLAY_LINE, SourceBuilder, flag};
 use crate::model::time::{Micros, UNTIMED};
 
+pub mod app_command;
 pub mod cf_env;
 pub mod cf_logs;
 pub mod cf_revisions;
