@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::error::LoadError;
+use crate::model::guarded_map::GuardedMap;
 use crate::model::source::Bytes;
 
 /// Bounds on what reading may decompress.
@@ -314,11 +315,11 @@ fn read_file(
     } else if meta.len() == 0 {
         Bytes::Owned(Vec::new())
     } else {
-        // SAFETY: the map is read-only; a file changed by another process while mapped can
-        // only change what is read, and bundles are not written while read.
-        match unsafe { memmap2::Mmap::map(&file) } {
-            Ok(m) => Bytes::Mapped(m),
-            Err(_) => {
+        // A log may shrink while it is read (rotation): the map is guarded (see
+        // model/guarded_map.rs); one that cannot be guarded is read into memory.
+        match file.try_clone().ok().and_then(GuardedMap::new) {
+            Some(m) => Bytes::Mapped(m),
+            None => {
                 let v = read_bounded(file, limits.max_file, name, &mut notes);
                 Bytes::Owned(v)
             }

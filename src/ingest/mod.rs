@@ -253,12 +253,28 @@ fn parse_all(entries: Vec<Entry>, sniffed: &[FormatId], ctx: &ParseCtx, host: &s
     done.into_iter().map(|(_, s)| s).collect()
 }
 
-fn parse_entry(entry: Entry, format: FormatId, ctx: &ParseCtx, host: &str) -> Source {
+fn parse_entry(mut entry: Entry, format: FormatId, ctx: &ParseCtx, host: &str) -> Source {
     let parser = formats::lookup(format).unwrap_or(&formats::generic::Generic);
     let mut b = SourceBuilder::with_capacity(entry.data.len() / 200);
     match &entry.data {
         Bytes::Mapped(m) => reclaim::with_mapped(m, || parser.parse(m, ctx, &mut b)),
         Bytes::Owned(v) => parser.parse(v, ctx, &mut b),
+    }
+    // A file that shrank while it was read (rotated with copytruncate, emptied) gave zeros
+    // where its text was: read it again as it is now, and say so.
+    if let Bytes::Mapped(m) = &entry.data
+        && m.shrank()
+    {
+        let was = m.len();
+        let now = reread(m.file(), was);
+        entry.notes.push(format!(
+            "the file changed size while sitrep read it ({was} bytes when opened, {} now: \
+             rotated with copytruncate?); read again as it is now",
+            now.len()
+        ));
+        b = SourceBuilder::with_capacity(now.len() / 200);
+        parser.parse(&now, ctx, &mut b);
+        entry.data = Bytes::Owned(now);
     }
     let mut notes = entry.notes;
     notes.append(&mut b.notes);
@@ -281,6 +297,17 @@ fn parse_entry(entry: Entry, format: FormatId, ctx: &ParseCtx, host: &str) -> So
         },
         notes,
     }
+}
+
+/// The whole of `file` from its start, at most `limit` bytes (what could be read).
+fn reread(file: &std::fs::File, limit: usize) -> Vec<u8> {
+    use std::io::{Read, Seek};
+    let mut f = file;
+    let mut out = Vec::new();
+    if f.seek(std::io::SeekFrom::Start(0)).is_ok() {
+        let _ = f.take(limit as u64).read_to_end(&mut out);
+    }
+    out
 }
 
 /// Offset printed in the first timed line of a source whose lines carry one: a CLF time

@@ -9,6 +9,8 @@ use std::cell::Cell;
 
 use memmap2::{Mmap, UncheckedAdvice};
 
+use crate::model::guarded_map::GuardedMap;
+
 /// Release every this many bytes.
 const STEP: usize = 32 << 20;
 /// Keep this much behind the parse position (continuation lines look back a little).
@@ -23,14 +25,16 @@ fn release(map: &Mmap, upto: usize) {
     let page = 4096;
     let len = (upto.min(map.len()) / page) * page;
     if len > 0 {
-        // SAFETY: the mapping is a read-only view of a file that is not written while read;
-        // dropping its pages only makes the next access read them from the file again.
+        // SAFETY: the mapping is a read-only view of a file; dropping its pages only makes
+        // the next access read them from the file again (or fault into the guard, which lays
+        // zeros there, when the file has shrunk meanwhile).
         let _ = unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, 0, len) };
     }
 }
 
 /// Run `parse` with `map` registered for release as parsing moves on; release all of it after.
-pub fn with_mapped<R>(map: &Mmap, parse: impl FnOnce() -> R) -> R {
+pub fn with_mapped<R>(map: &GuardedMap, parse: impl FnOnce() -> R) -> R {
+    let map = map.map();
     CURRENT.with(|c| c.set(Some((map as *const Mmap, STEP))));
     let r = parse();
     CURRENT.with(|c| c.set(None));

@@ -1,6 +1,7 @@
 //! The incident as sitrep holds it: sources as columnar stores, per host.
 
 pub mod format_id;
+pub mod guarded_map;
 pub mod severity;
 pub mod source;
 pub mod time;

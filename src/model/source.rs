@@ -21,13 +21,16 @@ pub mod flag {
     pub const DUPLICATE: u8 = 16;
 }
 
+/// What a record of a file that shrank after it was read shows instead of its text.
+pub const GONE: &[u8] = b"[text gone: the file shrank on disk after sitrep read it (rotated?); reopen it to read it again]";
+
 /// Lines longer than this are kept whole but cut for display, with a marker.
 pub const MAX_DISPLAY_LINE: usize = 1 << 20;
 
 /// The raw bytes of a source: read into memory or mapped from a file.
 pub enum Bytes {
     Owned(Vec<u8>),
-    Mapped(memmap2::Mmap),
+    Mapped(super::guarded_map::GuardedMap),
 }
 
 impl Deref for Bytes {
@@ -102,6 +105,10 @@ impl Source {
             .get(row + 1)
             .map_or(self.data.len(), |e| *e as usize);
         let mut r = &self.data[start..end];
+        // A record of a mapped file that shrank after it was read is zeros now.
+        if r.first() == Some(&0) && matches!(&self.data, Bytes::Mapped(m) if m.shrank()) {
+            return GONE;
+        }
         while let Some((last, rest)) = r.split_last() {
             if *last == b'\n' || *last == b'\r' {
                 r = rest;
