@@ -19,6 +19,10 @@ pub enum LoadError {
         "{path}: not a readable archive ({detail}); re-create it with `tar czf` or unpack it and pass the directory"
     )]
     CorruptArchive { path: PathBuf, detail: String },
+    #[error(
+        "{path}: {what}, not a file; sitrep reads log files, bundle folders and archives (a stream goes on standard input: `cat PIPE | sitrep timeline -`)"
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -225,11 +225,13 @@ pub struct FileData {
 }
 
 pub fn read_file(path: &Path) -> Result<FileData, String> {
-    let mut f = std::fs::File::open(path).map_err(|e| read_error(path, &e))?;
+    use crate::ingest::regular_file::{Refused, open_regular};
+    // A named pipe would block the capture in open(), a device would fill it with its bytes.
+    let mut f = open_regular(path).map_err(|e| match e {
+        Refused::NotAFile(what) => format!("{what}, not a regular file: not collected"),
+        Refused::Io(e) => read_error(path, &e),
+    })?;
     let meta = f.metadata().map_err(|e| read_error(path, &e))?;
-    if meta.is_dir() {
-        return Err("a directory, not a file".into());
-    }
     let gz = path.to_string_lossy().ends_with(".gz");
     let len = meta.len();
     if !gz && len > MAX_FILE {
@@ -570,15 +572,41 @@ pub fn relevant_units(units_json: &[u8], extra: &[String]) -> Vec<String> {
     out
 }
 
-/// A stop flag raised by SIGINT and SIGTERM while capture runs (a second Ctrl-C ends the
-/// process at once).
+/// How long a capture may take to wind down after SIGINT or SIGTERM before it is ended.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// A stop flag raised by SIGINT and SIGTERM while capture runs. The capture looks at it
+/// between steps and stops, removing its partial file; a second signal, or [`STOP_GRACE`]
+/// passing after the first, ends the process at once, and removes the partial file too.
 pub fn stop_flag() -> std::sync::Arc<AtomicBool> {
     use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::atomic::AtomicI32;
+    static SIGNAL: AtomicI32 = AtomicI32::new(0);
     let flag = std::sync::Arc::new(AtomicBool::new(false));
     for sig in [SIGINT, SIGTERM] {
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone());
-        let _ = signal_hook::flag::register(sig, flag.clone());
+        let f = flag.clone();
+        // SAFETY: the action touches only atomics and calls `unlink` and `_exit`, which are
+        // async-signal-safe.
+        let _ = unsafe {
+            signal_hook::low_level::register(sig, move || {
+                SIGNAL.store(sig, Ordering::SeqCst);
+                if f.swap(true, Ordering::SeqCst) {
+                    super::tar::remove_partial();
+                    libc::_exit(128 + sig);
+                }
+            })
+        };
     }
+    let f = flag.clone();
+    std::thread::spawn(move || {
+        while !f.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(STOP_GRACE);
+        super::tar::remove_partial();
+        eprintln!("sitrep: capture did not stop within {STOP_GRACE:?} of the signal; ended");
+        std::process::exit(128 + SIGNAL.load(Ordering::SeqCst));
+    });
     flag
 }
 

@@ -6,9 +6,34 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+
+/// The partial file being written, as a C string, for a forced exit to remove from inside a
+/// signal handler. Set once per capture and never freed (a handler may read it at any time).
+static PARTIAL: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+
+fn set_partial(path: Option<&Path>) {
+    use std::os::unix::ffi::OsStrExt;
+    let p = path
+        .and_then(|p| std::ffi::CString::new(p.as_os_str().as_bytes()).ok())
+        .map_or(std::ptr::null_mut(), std::ffi::CString::into_raw);
+    PARTIAL.store(p, Ordering::Release);
+}
+
+/// Removes the partial file of the capture in progress, if any. Async-signal-safe: an
+/// atomic load and `unlink`.
+pub fn remove_partial() {
+    let p = PARTIAL.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: `p` is a NUL-terminated string leaked by `set_partial`, never freed.
+        unsafe {
+            libc::unlink(p);
+        }
+    }
+}
 
 pub struct BundleWriter {
     target: PathBuf,
@@ -52,6 +77,7 @@ impl BundleWriter {
             .create_new(true)
             .open(&temp)
             .map_err(|e| write_error(target, &e))?;
+        set_partial(Some(&temp));
         let gz = GzEncoder::new(BufWriter::new(file), Compression::default());
         Ok(BundleWriter {
             target: target.to_path_buf(),
@@ -97,6 +123,7 @@ impl BundleWriter {
         let file = buf.into_inner().map_err(|e| err(e.into_error()))?;
         file.sync_all().map_err(err)?;
         drop(file);
+        set_partial(None);
         std::fs::rename(&self.temp, &target).map_err(err)?;
         Ok(target)
     }
@@ -106,6 +133,7 @@ impl Drop for BundleWriter {
     fn drop(&mut self) {
         // Only reached with the builder still open when capture failed or was interrupted
         // (finish took it): remove the partial file.
+        set_partial(None);
         if self.builder.take().is_some() || self.temp.exists() {
             let _ = std::fs::remove_file(&self.temp);
         }

@@ -291,7 +291,13 @@ fn read_file(
     limits: &Limits,
     budget: &mut u64,
 ) -> Result<Entry, LoadError> {
-    let mut file = File::open(path).map_err(|e| io_error(path, e))?;
+    let mut file = super::regular_file::open_regular(path).map_err(|e| match e {
+        super::regular_file::Refused::NotAFile(what) => LoadError::NotAFile {
+            path: path.to_path_buf(),
+            what,
+        },
+        super::regular_file::Refused::Io(e) => io_error(path, e),
+    })?;
     let meta = file.metadata().map_err(|e| io_error(path, e))?;
     let mtime = meta
         .modified()

@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod multiline;
 pub mod outliers;
 pub mod reclaim;
+pub mod regular_file;
 pub mod rotation;
 pub mod same_requests;
 pub mod sniff;
@@ -45,7 +46,32 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Incident, LoadError
     let mut incident = Incident::default();
     let mut loose = BundleFiles::default();
     let mut bundles = Vec::new();
+    // Paths that are not files (a named pipe, a device): an error when nothing else is read.
+    let mut refused: Vec<LoadError> = Vec::new();
     for p in paths {
+        if regular_file::is_stream_arg(p) {
+            let (data, note) = regular_file::read_stream(p, opts.limits.max_file).map_err(|e| {
+                LoadError::Unreadable {
+                    path: p.clone(),
+                    source: e,
+                }
+            })?;
+            let name = if p.as_os_str() == "-" {
+                "stdin".to_string()
+            } else {
+                p.to_string_lossy().into_owned()
+            };
+            loose.entries.push(Entry {
+                path: name.clone(),
+                data: Bytes::Owned(data),
+                mtime: None,
+                notes: note.into_iter().collect(),
+            });
+            if loose.name.is_empty() {
+                loose.name = name;
+            }
+            continue;
+        }
         let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => LoadError::NotFound { path: p.clone() },
             _ => LoadError::Unreadable {
@@ -53,6 +79,13 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Incident, LoadError
                 source: e,
             },
         })?;
+        if !meta.is_dir() && !meta.is_file() {
+            refused.push(LoadError::NotAFile {
+                path: p.clone(),
+                what: regular_file::kind_of(meta.file_type()),
+            });
+            continue;
+        }
         if meta.is_dir() && journal_store::is_store(p) {
             match journal_store::read(p) {
                 Ok(mut hosts) => bundles.append(&mut hosts),
@@ -78,6 +111,12 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Incident, LoadError
     for b in bundles {
         load_bundle(b, opts, &mut incident);
     }
+    if incident.sources.is_empty() && !refused.is_empty() {
+        return Err(refused.remove(0));
+    }
+    incident
+        .notes
+        .extend(refused.iter().map(|e| format!("{e}")));
     Ok(incident)
 }
 

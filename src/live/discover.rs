@@ -166,7 +166,10 @@ pub fn discover(ask: &Ask) -> Found {
 /// Follow `path` as `NAME/base` unless it is not a plain file path (syslog:, stderr, off).
 fn add_log(found: &mut Found, path: &Path, folder: &str) {
     let s = path.to_string_lossy();
-    if s == "off" || s.starts_with("syslog:") || s == "stderr" || s.starts_with("/dev/") {
+    // nginx's own non-files (`error_log stderr`, `/dev/stderr`) are not logs to follow; a
+    // path the user names is checked below and said when it is not a file.
+    let nginx_stream = folder != "app" && s.starts_with("/dev/");
+    if s == "off" || s.starts_with("syslog:") || s == "stderr" || nginx_stream {
         return;
     }
     let base = path
@@ -186,17 +189,30 @@ fn add_log(found: &mut Found, path: &Path, folder: &str) {
     } else {
         name
     };
-    match std::fs::File::open(path) {
+    use crate::ingest::regular_file::{Refused, open_regular};
+    match open_regular(path).map_err(|e| match e {
+        Refused::NotAFile(what) => Err(what),
+        Refused::Io(e) => Ok(e),
+    }) {
         Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => found.problems.push(format!(
+        // A pipe or a device is never followed (open() would wait for a writer, /dev/zero
+        // never ends): said, and left out.
+        Err(Err(what)) => {
+            found.problems.push(format!(
+                "{}: {what}, not a log file: not followed",
+                path.display()
+            ));
+            return;
+        }
+        Err(Ok(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => found.problems.push(format!(
             "{}: cannot read it (permission denied): add yourself to its group (often adm: sudo usermod -aG adm $USER), or run with sudo",
             path.display()
         )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => found.problems.push(format!(
+        Err(Ok(e)) if e.kind() == std::io::ErrorKind::NotFound => found.problems.push(format!(
             "{}: not there yet; followed from when it appears",
             path.display()
         )),
-        Err(e) => found.problems.push(format!("{}: {e}", path.display())),
+        Err(Ok(e)) => found.problems.push(format!("{}: {e}", path.display())),
     }
     found.logs.push(LogFile {
         path: path.to_path_buf(),
@@ -246,5 +262,43 @@ mod tests {
             "a log that is not there yet is still followed: {:?}",
             f.logs
         );
+    }
+
+    #[test]
+    fn a_pipe_or_a_device_named_as_a_log_is_said_and_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let ask = Ask {
+            programs: Programs {
+                nginx: "/nonexistent/nginx".into(),
+                ..Programs::default()
+            },
+            logs: vec![fifo.clone(), PathBuf::from("/dev/zero")],
+            no_systemd: true,
+            ..Ask::default()
+        };
+        let t = std::time::Instant::now();
+        let f = discover(&ask);
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        assert!(
+            !f.logs
+                .iter()
+                .any(|l| l.path == fifo || l.path == Path::new("/dev/zero")),
+            "{:?}",
+            f.logs
+        );
+        for said in [
+            "a named pipe, not a log file",
+            "/dev/zero: a character device",
+        ] {
+            assert!(
+                f.problems.iter().any(|p| p.contains(said)),
+                "{said}: {:?}",
+                f.problems
+            );
+        }
     }
 }

@@ -374,10 +374,17 @@ impl Follower {
 
     /// Open the path, placing the offset as `start` says; report a failure.
     fn open(&mut self, now: Instant) -> Option<Open> {
-        let opened = File::open(&self.path).and_then(|file| {
-            let meta = file.metadata()?;
-            Ok((file, meta))
-        });
+        let opened = crate::ingest::regular_file::open_regular(&self.path)
+            .map_err(|e| match e {
+                crate::ingest::regular_file::Refused::Io(e) => e,
+                not_a_file => {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, not_a_file.to_string())
+                }
+            })
+            .and_then(|file| {
+                let meta = file.metadata()?;
+                Ok((file, meta))
+            });
         let (file, meta) = match opened {
             Ok(x) => x,
             Err(e) => {
