@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod multiline;
 pub mod outliers;
 pub mod reclaim;
+pub mod record_cap;
 pub mod regular_file;
 pub mod rotation;
 pub mod same_requests;
@@ -33,11 +34,23 @@ use formats::nginx_log_format::LogFormat;
 use manifest::Manifest;
 
 /// Choices that change how files are read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// `--tz`: the zone of zone-less logs, over the manifest's.
     pub tz: Option<Offset>,
     pub limits: Limits,
+    /// Most records (per file, per bundle): see [`record_cap`].
+    pub max_records: (usize, usize),
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            tz: None,
+            limits: Limits::default(),
+            max_records: (record_cap::PER_SOURCE, record_cap::PER_BUNDLE),
+        }
+    }
 }
 
 /// Load bundles, directories and files. Each directory or archive is one host; loose files
@@ -222,7 +235,8 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
                 .extend(log_formats_of(&String::from_utf8_lossy(&e.data)));
         }
     }
-    let mut sources = parse_all(entries, &sniffed, &ctx, &host);
+    let cuts = record_cap::plan(&entries, opts.max_records.0, opts.max_records.1, &mut notes);
+    let mut sources = parse_all(entries, &sniffed, &cuts, &ctx, &host);
     settle_zones(&mut sources, opts.tz, manifest.offset());
     for s in &mut sources {
         finish(s);
@@ -258,7 +272,13 @@ pub fn log_formats_of(text: &str) -> Vec<LogFormat> {
 }
 
 /// Parse every entry, on as many threads as there are cores.
-fn parse_all(entries: Vec<Entry>, sniffed: &[FormatId], ctx: &ParseCtx, host: &str) -> Vec<Source> {
+fn parse_all(
+    entries: Vec<Entry>,
+    sniffed: &[FormatId],
+    cuts: &[Option<record_cap::Cut>],
+    ctx: &ParseCtx,
+    host: &str,
+) -> Vec<Source> {
     let n = entries.len();
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Entry>>> =
@@ -279,7 +299,7 @@ fn parse_all(entries: Vec<Entry>, sniffed: &[FormatId], ctx: &ParseCtx, host: &s
                     let Some(entry) = slots[i].lock().ok().and_then(|mut s| s.take()) else {
                         continue;
                     };
-                    let src = parse_entry(entry, sniffed[i], ctx, host);
+                    let src = parse_entry(entry, sniffed[i], cuts[i], ctx, host);
                     if let Ok(mut d) = done.lock() {
                         d.push((i, src));
                     }
@@ -292,12 +312,37 @@ fn parse_all(entries: Vec<Entry>, sniffed: &[FormatId], ctx: &ParseCtx, host: &s
     done.into_iter().map(|(_, s)| s).collect()
 }
 
-fn parse_entry(mut entry: Entry, format: FormatId, ctx: &ParseCtx, host: &str) -> Source {
+fn parse_entry(
+    mut entry: Entry,
+    format: FormatId,
+    cut: Option<record_cap::Cut>,
+    ctx: &ParseCtx,
+    host: &str,
+) -> Source {
     let parser = formats::lookup(format).unwrap_or(&formats::generic::Generic);
-    let mut b = SourceBuilder::with_capacity(entry.data.len() / 200);
+    // Only the last lines of a file with too many (record_cap): bytes held in memory before
+    // them are let go; a map keeps them, unread.
+    let from = match (cut, &mut entry.data) {
+        (Some(c), Bytes::Owned(v)) => {
+            *v = v[c.from.min(v.len())..].to_vec();
+            0
+        }
+        (Some(c), Bytes::Mapped(_)) => c.from,
+        (None, _) => 0,
+    };
+    let mut b = SourceBuilder::with_capacity((entry.data.len() - from) / 200);
     match &entry.data {
-        Bytes::Mapped(m) => reclaim::with_mapped(m, || parser.parse(m, ctx, &mut b)),
+        Bytes::Mapped(m) => reclaim::with_mapped(m, || parser.parse(&m[from..], ctx, &mut b)),
         Bytes::Owned(v) => parser.parse(v, ctx, &mut b),
+    }
+    if let Some(c) = cut {
+        for s in &mut b.starts {
+            *s += from as u64;
+        }
+        let skipped = u32::try_from(c.skipped).unwrap_or(u32::MAX);
+        for l in &mut b.lines {
+            *l = l.saturating_add(skipped);
+        }
     }
     // A file that shrank while it was read (rotated with copytruncate, emptied) gave zeros
     // where its text was: read it again as it is now, and say so.

@@ -42,6 +42,11 @@ pub fn with_mapped<R>(map: &GuardedMap, parse: impl FnOnce() -> R) -> R {
     r
 }
 
+/// Hand back every page of `map` (after a pass that read it all, such as counting lines).
+pub fn release_all(map: &GuardedMap) {
+    release(map.map(), map.len());
+}
+
 /// The parser has reached byte `pos` of the registered file.
 #[inline]
 pub fn progress(pos: usize) {

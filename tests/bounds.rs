@@ -1,0 +1,78 @@
+//! Bounds that hold whatever a bundle holds: a small archive of very many short lines keeps
+//! at most the records sitrep allows per file and per bundle (the newest), and says so.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sitrep::ingest::{LoadOptions, load};
+
+/// A `.tar.gz` holding `app/flood.log.gz`: `lines` lines of `a`, then one last line.
+fn flood(path: &std::path::Path, lines: usize) {
+    let mut inner = GzEncoder::new(Vec::new(), Compression::fast());
+    let chunk = "a\n".repeat(1 << 16);
+    let mut left = lines;
+    while left > 0 {
+        let n = left.min(1 << 16);
+        inner.write_all(&chunk.as_bytes()[..n * 2]).unwrap();
+        left -= n;
+    }
+    inner.write_all(b"the last line\n").unwrap();
+    let gz = inner.finish().unwrap();
+    let mut tar = tar::Builder::new(GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        Compression::default(),
+    ));
+    let mut h = tar::Header::new_gnu();
+    h.set_size(gz.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut h, "app/flood.log.gz", gz.as_slice())
+        .unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn a_flood_of_short_lines_keeps_the_newest_records_within_the_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("flood.tar.gz");
+    flood(&bundle, 3_000_000);
+    assert!(std::fs::metadata(&bundle).unwrap().len() < 200_000);
+    let opts = LoadOptions {
+        max_records: (1_000_000, 2_000_000),
+        ..LoadOptions::default()
+    };
+    let inc = load(&[bundle], &opts).unwrap();
+    let s = &inc.sources[0];
+    assert_eq!(s.len(), 1_000_000);
+    // The newest lines: the file's last line is there, with its own line number.
+    assert_eq!(s.text(s.len() - 1), "the last line");
+    assert_eq!(s.lines[s.len() - 1], 3_000_001);
+    let notes = inc.notes.join("\n");
+    assert!(
+        notes.contains(
+            "app/flood.log.gz: 3000001 lines; kept the last 1000000 (at most 1000000 per file)"
+        ),
+        "{notes}"
+    );
+}
+
+#[test]
+fn the_default_bounds_are_said_in_the_readme() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let d = LoadOptions::default().max_records;
+    for n in [d.0, d.1] {
+        let shown = n
+            .to_string()
+            .as_bytes()
+            .rchunks(3)
+            .rev()
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(readme.contains(&shown), "README does not say {shown}");
+    }
+}
