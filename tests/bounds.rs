@@ -76,3 +76,36 @@ fn the_default_bounds_are_said_in_the_readme() {
         assert!(readme.contains(&shown), "README does not say {shown}");
     }
 }
+
+#[test]
+fn a_long_first_line_does_not_hide_an_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let line = |path: &str, status: u16| {
+        format!(
+            "192.0.2.7 - - [03/Dec/2026:10:00:00 +0000] \"GET {path} HTTP/1.1\" {status} 12 \"-\" \"probe\"\n"
+        )
+    };
+    // A scanner's 100 KiB request line first, then ordinary requests.
+    let mut text = line(&format!("/?q={}", "A".repeat(100 * 1024)), 414);
+    for i in 0..20 {
+        text.push_str(&line(
+            &format!("/page/{i}"),
+            if i % 5 == 0 { 502 } else { 200 },
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sitrep"))
+        .arg("sources")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(said.contains("nginx-access"), "{said}");
+    assert!(
+        err.contains("1 line(s) longer than 16 KiB at its start were passed over"),
+        "{err}"
+    );
+}

@@ -226,8 +226,12 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
     entries.sort_by_key(|e| rank.get(e.path.as_str()).copied());
 
     let sniffed: Vec<FormatId> = entries
-        .iter()
-        .map(|e| sniff::sniff(&e.path, &e.data))
+        .iter_mut()
+        .map(|e| {
+            let (format, note) = sniff::sniff_said(&e.path, &e.data);
+            e.notes.extend(note);
+            format
+        })
         .collect();
     for (e, f) in entries.iter().zip(&sniffed) {
         if *f == FormatId::NginxConfig {

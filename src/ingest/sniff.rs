@@ -9,10 +9,26 @@ pub const MIN_SCORE: u8 = 50;
 /// The format of `data` (named `name`): the best-scoring format of the registry, the earlier
 /// one on a tie; generic when none is sure; unknown for binary data.
 pub fn sniff(name: &str, data: &[u8]) -> FormatId {
+    sniff_said(name, data).0
+}
+
+/// [`sniff`], and a note when over-long lines at the file's start were passed over.
+pub fn sniff_said(name: &str, data: &[u8]) -> (FormatId, Option<String>) {
     let head = Head::new(name, data);
+    let note = (head.long_lines > 0).then(|| {
+        format!(
+            "{} line(s) longer than {} KiB at its start were passed over to tell its format",
+            head.long_lines,
+            crate::ingest::formats::SNIFF_LINE / 1024
+        )
+    });
+    (of_head(&head), note)
+}
+
+fn of_head(head: &Head) -> FormatId {
     let mut best = (0u8, FormatId::Generic);
     for f in REGISTRY {
-        let s = f.sniff(&head);
+        let s = f.sniff(head);
         if s > best.0 {
             best = (s, f.id());
         }

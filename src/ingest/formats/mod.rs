@@ -100,24 +100,51 @@ impl ParseCtx {
 /// The first lines of a file and its name: what sniffing looks at.
 pub struct Head<'a> {
     pub name: &'a str,
-    /// Up to [`HEAD_LINES`] lines, `\r` stripped, blank lines skipped.
+    /// Up to [`HEAD_LINES`] lines, `\r` stripped, blank lines skipped; lines longer than
+    /// [`SNIFF_LINE`] are skipped (one odd line must not hide a file's format), unless the
+    /// file has no other: then their first [`SNIFF_LINE`] bytes stand for them.
     pub lines: Vec<&'a [u8]>,
+    /// Lines skipped for being longer than [`SNIFF_LINE`].
+    pub long_lines: usize,
     /// The first bytes of the file, for formats that are not line-based.
     pub bytes: &'a [u8],
 }
 
 pub const HEAD_LINES: usize = 40;
+/// Longest line sniffing looks at.
+pub const SNIFF_LINE: usize = 16 * 1024;
+/// How far into a file sniffing looks for its first lines.
+const SNIFF_REACH: usize = 4 << 20;
 
 impl<'a> Head<'a> {
     pub fn new(name: &'a str, data: &'a [u8]) -> Head<'a> {
         let bytes = &data[..data.len().min(64 * 1024)];
-        let lines = bytes
-            .split(|b| *b == b'\n')
-            .map(trim_cr)
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .take(HEAD_LINES)
-            .collect();
-        Head { name, lines, bytes }
+        let reach = &data[..data.len().min(SNIFF_REACH)];
+        let (mut lines, mut long) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        while at < reach.len() && lines.len() < HEAD_LINES {
+            let end = memchr::memchr(b'\n', &reach[at..]).map_or(reach.len(), |i| at + i);
+            let line = trim_cr(&reach[at..end]);
+            at = end + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if line.len() > SNIFF_LINE {
+                long.push(&line[..SNIFF_LINE]);
+            } else {
+                lines.push(line);
+            }
+        }
+        let long_lines = long.len();
+        if lines.is_empty() {
+            lines = long.into_iter().take(HEAD_LINES).collect();
+        }
+        Head {
+            name,
+            lines,
+            long_lines,
+            bytes,
+        }
     }
 
     /// The file name without directories.
