@@ -196,7 +196,7 @@ fn a_capture_that_cannot_write_exits_2_and_leaves_nothing() {
         .arg("-o")
         .arg(dir.path().join("d.tar.gz"))
         .args(["--no-systemd"])
-        .env("SITREP_NGINX", "/nonexistent/nginx")
+        .env("SITREP_NGINX", common::fake_nginx(dir.path()))
         .output()
         .unwrap();
     assert!(run.status.success());
@@ -215,7 +215,7 @@ fn a_capture_that_cannot_write_exits_2_and_leaves_nothing() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["d.tar.gz", "plain"]);
+    assert_eq!(names, ["d.tar.gz", "nginx-of-this-test", "plain"]);
 }
 
 #[test]
@@ -233,6 +233,7 @@ fn without_systemd_on_the_host_the_capture_still_succeeds() {
         .arg("-o")
         .arg(&bundle)
         .args(["--since", "5m"])
+        .env("SITREP_NGINX", common::fake_nginx(dir.path()))
         .env("SITREP_SS", &hang)
         .env("SITREP_CAPTURE_TIMEOUT", "1")
         .env("SITREP_SYSTEMCTL", "/nonexistent/systemctl")
@@ -261,6 +262,7 @@ fn without_systemd_on_the_host_the_capture_still_succeeds() {
             .arg("-o")
             .arg(&bundle)
             .args(["--since", "5m"])
+            .env("SITREP_NGINX", common::fake_nginx(dir.path()))
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&run.stderr);

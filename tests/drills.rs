@@ -85,8 +85,9 @@ fn live_mode_rides_out_a_killed_journalctl_a_hung_systemctl_a_removed_log_and_si
 
     let tmux = common::Tmux::new("drills");
     tmux.start(&format!(
-        "SITREP_CAPTURE_TIMEOUT=2 XDG_STATE_HOME={r} {bin} live --log {log} --journalctl {j} --systemctl {s} --ss {ss} --poll 1s; echo SITREP-EXIT=$?; sleep 30",
+        "SITREP_CAPTURE_TIMEOUT=2 XDG_STATE_HOME={r} {bin} live --log {log} --nginx {n} --journalctl {j} --systemctl {s} --ss {ss} --poll 1s; echo SITREP-EXIT=$?; sleep 30",
         r = root.display(),
+        n = common::fake_nginx(root).display(),
         bin = env!("CARGO_BIN_EXE_sitrep"),
         log = log.display(),
         j = journalctl.display(),
@@ -245,6 +246,7 @@ fn a_capture_onto_a_full_disk_exits_2_and_leaves_nothing() {
     std::fs::write(&big, noise).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_sitrep"))
         .args(["capture", "--no-systemd", "--since", "10m", "--log"])
+        .env("SITREP_NGINX", common::fake_nginx(tmp.path()))
         .arg(&big)
         .arg("-o")
         .arg(full.join("b.tar.gz"))
@@ -289,8 +291,9 @@ fn live_mode_as_a_plain_user_says_when_a_rotated_log_is_unreadable_and_reads_it_
     let tmux = common::Tmux::new("perm");
     // As nobody: root reads every file whatever its mode.
     tmux.start(&format!(
-        "{setpriv} --reuid=65534 --regid=65534 --clear-groups env HOME={s} XDG_STATE_HOME={s} {bin} live --no-systemd --log {log}; echo SITREP-EXIT=$?; sleep 30",
+        "{setpriv} --reuid=65534 --regid=65534 --clear-groups env HOME={s} XDG_STATE_HOME={s} {bin} live --no-systemd --nginx {n} --log {log}; echo SITREP-EXIT=$?; sleep 30",
         s = state.display(),
+        n = common::fake_nginx(&logs).display(),
         bin = env!("CARGO_BIN_EXE_sitrep"),
         log = log.display(),
     ));

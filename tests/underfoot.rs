@@ -204,14 +204,14 @@ fn capture_skips_pipes_and_devices_and_a_signal_leaves_no_partial_file() {
         p
     };
     let (fails, hangs) = (script("fails", "exit 1"), script("hangs", "exec sleep 60"));
+    // nginx -T names logs of this test's own (the machine's /var/log/nginx stays out).
+    let nginx = common::fake_nginx(d);
     let capture = |nginx: &Path, out: &Path| {
         let mut c = Command::new(SITREP);
         c.arg("capture")
             .arg("-o")
             .arg(out)
-            .args(["--no-systemd", "--nginx-conf"])
-            .arg(d.join("no-nginx.conf"))
-            .arg("--log")
+            .args(["--no-systemd", "--log"])
             .arg(&fifo)
             .args(["--log", "/dev/zero", "--log"])
             .arg(d.join("a.log"))
@@ -226,7 +226,7 @@ fn capture_skips_pipes_and_devices_and_a_signal_leaves_no_partial_file() {
         c
     };
     let bundle = d.join("b.tar.gz");
-    let mut child = capture(&fails, &bundle).spawn().unwrap();
+    let mut child = capture(&nginx, &bundle).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "capture still runs after 20 s");

@@ -26,6 +26,31 @@ pub fn nginx() -> String {
     )
 }
 
+/// An `nginx` program of the test's own under `dir`: `-T` prints a configuration whose only
+/// logs are `dir/nginx-access.log` and `dir/nginx-error.log` (not there unless the test
+/// writes them), `-V` a version. Live mode and capture given it never look at the nginx of
+/// the machine running the test, nor at its `/var/log/nginx`.
+pub fn fake_nginx(dir: &Path) -> PathBuf {
+    let path = dir.join("nginx-of-this-test");
+    let d = dir.display();
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh
+             case \"$*\" in *-V*) echo 'nginx version: nginx/1.22.1 (test)' >&2; exit 0;; esac
+             echo 'nginx: the configuration file {d}/nginx.conf syntax is ok' >&2
+             echo 'nginx: configuration file {d}/nginx.conf test is successful' >&2
+             printf '%s\\n' '# configuration file {d}/nginx.conf:' 'events {{}}' 'http {{' \
+             '    access_log {d}/nginx-access.log;' '    error_log {d}/nginx-error.log;' '}}'
+"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
