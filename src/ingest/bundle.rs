@@ -407,6 +407,8 @@ fn read_dir(root: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> {
     Ok(out)
 }
 
+const EMPTY_PATH: &str = "an empty path";
+
 /// A tar entry's path as a safe relative path, or why it is refused.
 fn safe_relative(path: &Path) -> Result<String, &'static str> {
     let mut parts = Vec::new();
@@ -419,7 +421,7 @@ fn safe_relative(path: &Path) -> Result<String, &'static str> {
         }
     }
     if parts.is_empty() {
-        return Err("an empty path");
+        return Err(EMPTY_PATH);
     }
     Ok(parts.join("/"))
 }
@@ -503,6 +505,12 @@ fn read_archive(path: &Path, limits: &Limits) -> Result<BundleFiles, LoadError> 
         read_any = true;
         let raw_path = entry.path().map(|p| p.into_owned()).unwrap_or_default();
         let shown = raw_path.to_string_lossy().into_owned();
+        // `tar -C DIR .` starts with the folder itself (`./`): nothing to read, nothing to say.
+        if entry.header().entry_type().is_dir()
+            && safe_relative(&raw_path).is_err_and(|w| w == EMPTY_PATH)
+        {
+            continue;
+        }
         let rel = match safe_relative(&raw_path) {
             Ok(r) => r,
             Err(why) => {
@@ -586,6 +594,34 @@ mod tests {
             safe_relative(Path::new("./nginx/access.log")),
             Ok("nginx/access.log".into())
         );
+    }
+
+    #[test]
+    fn an_archive_of_dot_has_no_note_for_its_own_folder() {
+        // What `tar -C DIR -czf b.tar.gz .` writes: `./`, `./nginx/`, `./nginx/access.log`.
+        let mut tar = tar::Builder::new(Vec::new());
+        for dir in ["./", "./nginx/"] {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Directory);
+            h.set_size(0);
+            h.set_mode(0o755);
+            h.set_path(dir).unwrap();
+            h.set_cksum();
+            tar.append(&h, &[][..]).unwrap();
+        }
+        let body = b"x\n";
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, "./nginx/access.log", &body[..])
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.tar");
+        std::fs::write(&p, tar.into_inner().unwrap()).unwrap();
+        let files = open(&p, &Limits::default()).unwrap();
+        assert_eq!(files.entries.len(), 1);
+        assert!(files.notes.is_empty(), "{:?}", files.notes);
     }
 
     #[test]

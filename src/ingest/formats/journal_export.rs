@@ -17,12 +17,14 @@ pub struct JournalExport;
 pub type Field<'a> = (&'a [u8], &'a [u8]);
 
 /// Read the export entry starting at `pos`: its fields and the position after it.
-/// Stops at a blank line or the end of the data; a truncated binary field ends the entry.
-pub fn read_entry(data: &[u8], mut pos: usize) -> (Vec<Field<'_>>, usize) {
+/// Stops at a blank line or the end of the data. A binary field that declares more bytes
+/// than the stream holds is cut where the next entry begins (`\n\n__CURSOR=`, else the next
+/// blank line), which is read on: the third value says so.
+pub fn read_entry(data: &[u8], mut pos: usize) -> (Vec<Field<'_>>, usize, bool) {
     let mut fields = Vec::new();
     while pos < data.len() {
         if data[pos] == b'\n' {
-            return (fields, pos + 1);
+            return (fields, pos + 1, false);
         }
         let line_end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
         let line = &data[pos..line_end];
@@ -34,7 +36,7 @@ pub fn read_entry(data: &[u8], mut pos: usize) -> (Vec<Field<'_>>, usize) {
         // Binary field: NAME\n, u64 LE length, bytes, \n.
         let len_at = line_end + 1;
         let Some(len_bytes) = data.get(len_at..len_at + 8) else {
-            return (fields, data.len());
+            return (fields, data.len(), false);
         };
         let mut le = [0u8; 8];
         le.copy_from_slice(len_bytes);
@@ -45,12 +47,24 @@ pub fn read_entry(data: &[u8], mut pos: usize) -> (Vec<Field<'_>>, usize) {
             .and_then(|l| start.checked_add(l))
             .filter(|e| *e <= data.len());
         let Some(end) = end else {
-            return (fields, data.len());
+            let rest = data.get(start..).unwrap_or_default();
+            let next = memchr::memmem::find(rest, b"\n\n__CURSOR=")
+                .or_else(|| memchr::memmem::find(rest, b"\n\n"));
+            return match next {
+                Some(i) => {
+                    fields.push((line, &rest[..i]));
+                    (fields, start + i + 2, true)
+                }
+                None => {
+                    fields.push((line, rest));
+                    (fields, data.len(), true)
+                }
+            };
         };
         fields.push((line, &data[start..end]));
         pos = (end + 1).min(data.len());
     }
-    (fields, pos)
+    (fields, pos, false)
 }
 
 fn get<'a>(fields: &[Field<'a>], key: &[u8]) -> Option<&'a [u8]> {
@@ -148,8 +162,12 @@ impl Format for JournalExport {
         let mut line = 1usize;
         let mut tb = Traceback::default();
         let mut writer: Vec<u8> = Vec::new();
+        let mut cut = 0usize;
         while pos < data.len() {
-            let (fields, next) = read_entry(data, pos);
+            let (fields, next, short) = read_entry(data, pos);
+            if short {
+                cut += 1;
+            }
             let lines_here = memchr::memchr_iter(b'\n', &data[pos..next]).count().max(1);
             if fields.is_empty() {
                 out.continue_last(pos, line, false);
@@ -197,6 +215,13 @@ impl Format for JournalExport {
             line += lines_here;
             pos = next;
         }
+        if cut > 0 {
+            out.notes.push(format!(
+                "{cut} entr{} held a binary field that declares more bytes than the stream holds \
+                 (a damaged export): each was cut where the next entry begins, and reading went on",
+                if cut == 1 { "y" } else { "ies" }
+            ));
+        }
     }
 
     fn samples(&self) -> &'static [&'static str] {
@@ -214,7 +239,7 @@ impl Format for JournalExport {
         let mut out = String::new();
         let mut pos = 0;
         while pos < raw.len() {
-            let (fields, next) = read_entry(raw, pos);
+            let (fields, next, _) = read_entry(raw, pos);
             if !fields.is_empty() {
                 if out.is_empty() {
                     out.push_str(&entry_text(&fields));
@@ -247,7 +272,7 @@ mod tests {
         data.extend_from_slice(&(msg.len() as u64).to_le_bytes());
         data.extend_from_slice(msg);
         data.extend_from_slice(b"\n\n__REALTIME_TIMESTAMP=1681385045000000\nMESSAGE=next\n\n");
-        let (fields, _) = read_entry(&data, 0);
+        let (fields, _, _) = read_entry(&data, 0);
         assert_eq!(get(&fields, b"MESSAGE"), Some(&msg[..]));
         let mut b = SourceBuilder::default();
         JournalExport.parse(&data, &ParseCtx::default(), &mut b);
@@ -277,8 +302,40 @@ mod tests {
     #[test]
     fn a_truncated_binary_field_ends_without_panic() {
         let data = b"MESSAGE\n\xff\xff\xff\xff\xff\xff\xff\x7f";
-        let (fields, next) = read_entry(data, 0);
-        assert!(fields.is_empty());
+        let (fields, next, short) = read_entry(data, 0);
+        assert_eq!(fields.len(), 1);
         assert_eq!(next, data.len());
+        assert!(short);
+    }
+
+    #[test]
+    fn a_field_longer_than_the_stream_loses_no_entry_after_it() {
+        // Entry 1's MESSAGE declares 1 GiB and holds 5 bytes; entries 2 and 3 follow.
+        let mut data =
+            b"__CURSOR=s=a;t=5f93634c2be6f\n__REALTIME_TIMESTAMP=1681386092000000\nMESSAGE\n"
+                .to_vec();
+        data.extend_from_slice(&(1u64 << 30).to_le_bytes());
+        data.extend_from_slice(b"hello\n\n");
+        for (i, t) in [(2, 1681386093000000u64), (3, 1681386094000000)] {
+            data.extend_from_slice(
+                format!("__CURSOR=s=a;t={t:x}\n__REALTIME_TIMESTAMP={t}\nMESSAGE=entry {i}\n\n")
+                    .as_bytes(),
+            );
+        }
+        let b = parse_str_bytes(&data);
+        assert_eq!(b.starts.len(), 3, "{:?}", b.notes);
+        assert!(
+            b.notes
+                .iter()
+                .any(|n| n.starts_with("1 entry held a binary field that declares more bytes")),
+            "{:?}",
+            b.notes
+        );
+    }
+
+    fn parse_str_bytes(data: &[u8]) -> SourceBuilder {
+        let mut b = SourceBuilder::default();
+        JournalExport.parse(data, &ParseCtx::default(), &mut b);
+        b
     }
 }
