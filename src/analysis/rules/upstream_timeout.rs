@@ -68,6 +68,53 @@ fn rec(r: (usize, usize)) -> Evidence {
     }
 }
 
+/// The title and the explanation's opening, said only as far as the evidence goes: with no
+/// timeout in nginx's error log (or no error log), the 504s are counted and their cause is
+/// left open, never "0 timeouts, N × 504".
+fn headline(
+    whom: &str,
+    timeout_part: &str,
+    timeouts: usize,
+    gateway: usize,
+    error_log: bool,
+    access_log: bool,
+) -> (String, &'static str) {
+    const TIMED_OUT: &str = "nginx forwarded requests to the app server and waited for an answer \
+        longer than its proxy timeout allows, so it gave up and sent the client 504 Gateway Timeout";
+    match (timeouts, gateway) {
+        (0, g) if error_log => (
+            format!(
+                "{g} × 504 Gateway Timeout in nginx's access log{timeout_part}; its error log \
+                 holds no upstream timeout"
+            ),
+            "nginx's error log records no upstream timeout, so these 504s may have been passed \
+             on from the app or a proxy behind nginx, or the error_log level (crit or above) \
+             hides nginx's own timeout lines. When nginx itself gave up, it waited for the app \
+             server longer than its proxy timeout allows",
+        ),
+        (0, g) => (
+            format!(
+                "{g} × 504 Gateway Timeout in nginx's access log{timeout_part}; no nginx error \
+                 log in the bundle to say why"
+            ),
+            "Without nginx's error log it is not known whether nginx itself timed out or passed \
+             on a 504 from behind it. When nginx gives up, it has waited for the app server \
+             longer than its proxy timeout allows",
+        ),
+        (t, 0) if !access_log => (
+            format!(
+                "nginx timed out waiting for {whom}{timeout_part}: {t} timeouts (no access log \
+                 in the bundle to count the 504s)"
+            ),
+            TIMED_OUT,
+        ),
+        (t, g) => (
+            format!("nginx timed out waiting for {whom}{timeout_part}: {t} timeouts, {g} × 504"),
+            TIMED_OUT,
+        ),
+    }
+}
+
 impl Rule for UpstreamTimeout {
     fn id(&self) -> &'static str {
         "upstream-timeout"
@@ -154,21 +201,24 @@ impl Rule for UpstreamTimeout {
                 .map(|(_, t)| t.address.clone())
                 .or(upstream)
                 .unwrap_or_else(|| "its upstream".to_string());
+            let has = |f: FormatId| cx.hosts_with(&[f]).contains(&host);
+            let (title, opening) = headline(
+                &whom,
+                &timeout_part,
+                errors.len(),
+                gateway.len(),
+                has(FormatId::NginxError),
+                has(FormatId::NginxAccess),
+            );
             findings.push(Finding {
                 id: self.id(),
                 severity: Severity::Error,
                 depth: Depth::Symptom,
-                title: format!(
-                    "nginx timed out waiting for {whom}{timeout_part}: {} timeouts, {} × 504",
-                    errors.len(),
-                    gateway.len()
-                ),
+                title,
                 explanation: format!(
-                    "nginx forwarded requests to the app server and waited for an answer longer \
-                     than its proxy timeout allows, so it gave up and sent the client 504 Gateway \
-                     Timeout{}. The app may still be working on the request (and the client may \
-                     retry it, running the same work again). Find out why those requests are slow; \
-                     keep nginx's proxy_read_timeout comfortably above the app server's own \
+                    "{opening}{}. The app may still be working on the request (and the client \
+                     may retry it, running the same work again). Find out why those requests are \
+                     slow; keep nginx's proxy_read_timeout comfortably above the app server's own \
                      limit (gunicorn's --timeout, uWSGI's harakiri), and move long work to a \
                      background job.",
                     first.map_or(String::new(), |t| format!(" (first at {t})"))
@@ -206,6 +256,46 @@ mod tests {
             Evidence::Fact(t) if t.contains("POST /api/deployments/42/run"))));
         assert!(f.evidence.iter().any(|e| matches!(e,
             Evidence::Fact(t) if t.contains("5 gunicorn WORKER TIMEOUTs"))));
+    }
+
+    fn on_files(files: &[(&str, &str)]) -> Vec<Finding> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        crate::analysis::rules::run_on_path(&UpstreamTimeout, dir.path())
+    }
+
+    const GATEWAY: &str = "203.0.113.9 - - [10/Mar/2024:11:24:04 +0000] \"GET /slow HTTP/1.1\" \
+                           504 167 \"-\" \"curl/8.0\"\n";
+    const REFUSED: &str = "2024/03/10 11:24:04 [error] 7#7: *1 connect() failed (111: Connection \
+                           refused) while connecting to upstream, client: 203.0.113.9, server: _, \
+                           request: \"GET /x HTTP/1.1\", upstream: \"http://127.0.0.1:8000/x\"\n";
+
+    #[test]
+    fn gateway_timeouts_without_a_logged_timeout_are_counted_not_called_timeouts() {
+        let f = on_files(&[("access.log", &GATEWAY.repeat(3)), ("error.log", REFUSED)]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let t = &f[0].title;
+        assert!(
+            t.starts_with("3 × 504 Gateway Timeout in nginx's access log"),
+            "{t}"
+        );
+        assert!(t.contains("error log holds no upstream timeout"), "{t}");
+        assert!(!t.contains("0 timeouts"), "{t}");
+        assert!(
+            f[0].explanation
+                .starts_with("nginx's error log records no upstream timeout")
+        );
+
+        let f = on_files(&[("access.log", &GATEWAY.repeat(2))]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].title.contains("no nginx error log in the bundle"),
+            "{}",
+            f[0].title
+        );
+        assert!(!f[0].title.contains("timed out waiting"), "{}", f[0].title);
     }
 
     #[test]
