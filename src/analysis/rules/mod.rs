@@ -347,7 +347,7 @@ pub fn diagnose(incident: &Incident) -> Diagnosis {
 
 /// Run every rule over a context already built (the checklist reads the same one).
 pub fn diagnose_in(cx: &Context) -> Diagnosis {
-    let mut findings: Vec<Finding> = RULES.iter().flat_map(|r| r.check(cx)).collect();
+    let mut findings: Vec<Finding> = run_rules(cx, RULES).into_iter().flatten().collect();
     let first_time = |f: &Finding| {
         f.evidence
             .iter()
@@ -376,6 +376,42 @@ pub fn diagnose_in(cx: &Context) -> Diagnosis {
         incident_start: start,
         findings,
     }
+}
+
+/// Each rule's findings, in the order of `rules`: the rules share the context read-only, so
+/// they run side by side on every core, each taking the next rule not yet taken.
+fn run_rules(cx: &Context, rules: &[&dyn Rule]) -> Vec<Vec<Finding>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rules.len());
+    if threads <= 1 {
+        return rules.iter().map(|r| r.check(cx)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Vec<Finding>> = (0..rules.len()).map(|_| Vec::new()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(rule) = rules.get(i) else { break };
+                        done.push((i, rule.check(cx)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for w in workers {
+            // A rule that panicked re-raises here, as it would have run alone.
+            let done = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (i, f) in done {
+                out[i] = f;
+            }
+        }
+    });
+    out
 }
 
 /// The JSON shape of `sitrep diagnose --format json`.

@@ -40,21 +40,35 @@ fn attempts(cx: &Context) -> Vec<Attempt> {
     for a in failed_ones.iter().filter(|a| failed(a.status)) {
         *per_client.entry(a.client.as_str()).or_default() += 1;
     }
-    let clients: Vec<memchr::memmem::Finder> = per_client
+    let repeating: std::collections::HashSet<String> = per_client
         .iter()
         .filter(|(_, n)| **n >= 3)
-        .map(|(c, _)| memchr::memmem::Finder::new(c.as_bytes()).into_owned())
+        .map(|(c, _)| c.to_string())
         .collect();
     drop(per_client);
     let mut all = failed_ones;
-    if !clients.is_empty() {
+    if !repeating.is_empty() {
+        // One automaton for every repeating client (a regex of escaped literals is searched
+        // with Aho-Corasick), so a line is scanned once whatever the number of clients; a
+        // line it keeps is parsed, and its client checked, below. Past the automaton's size
+        // every line's client is read from its fields instead.
+        let pattern: Vec<String> = repeating.iter().map(|c| regex::escape(c)).collect();
+        let clients = regex::bytes::RegexBuilder::new(&pattern.join("|"))
+            .size_limit(1 << 26)
+            .dfa_size_limit(1 << 26)
+            .build()
+            .ok();
         let others = cx.records(&[FormatId::NginxAccess]).filter(|r| {
-            !bad(r) && {
-                let raw = src[r.0].raw(r.1);
-                clients.iter().any(|f| f.find(raw).is_some())
-            }
+            !bad(r)
+                && clients
+                    .as_ref()
+                    .is_none_or(|re| re.is_match(src[r.0].raw(r.1)))
         });
-        all.extend(parse_attempts(cx, others));
+        all.extend(
+            parse_attempts(cx, others)
+                .into_iter()
+                .filter(|a| repeating.contains(&a.client)),
+        );
     }
     all.sort_by_key(|a| (cx.time(a.record), a.record));
     all
