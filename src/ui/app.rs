@@ -530,15 +530,14 @@ impl App {
             .incident
             .hosts
             .first()
-            .map_or("incident".to_string(), |h| h.name.replace(['/', ':'], "-"));
+            .map_or("incident".to_string(), |h| {
+                crate::text::file_name_part(&h.name)
+            });
         let path = std::path::PathBuf::from(format!("sitrep-report-{host}.md"));
-        let tmp = path.with_extension("md.partial");
-        self.status = Some(
-            match std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
-                Ok(()) => format!("wrote {}", path.display()),
-                Err(e) => format!("{}: cannot write the report ({e})", path.display()),
-            },
-        );
+        self.status = Some(match crate::partial_file::write(&path, text.as_bytes()) {
+            Ok(()) => format!("wrote {}", path.display()),
+            Err(e) => format!("{}: cannot write the report ({e})", path.display()),
+        });
     }
 
     /// Build every pane again with the filters in force, keeping the cursor where it was.
