@@ -164,6 +164,61 @@ impl Source {
     pub fn text(&self, row: usize) -> Cow<'_, str> {
         crate::ingest::formats::display_text(self.format, self.raw(row))
     }
+
+    /// Lines `skip..skip + take` of record `row`'s text as [`Source::text`] shows it, each cut
+    /// to `max_line` bytes with a marker: what a pane can show of a record, found without
+    /// copying or decoding the rest of it (a record may hold a million lines).
+    pub fn text_lines(
+        &self,
+        row: usize,
+        skip: usize,
+        take: usize,
+        max_line: usize,
+    ) -> Vec<Cow<'_, str>> {
+        let raw = self.raw(row);
+        let max_line = max_line.clamp(1, MAX_DISPLAY_LINE);
+        // Formats that render their records (journal entries) are shown as rendered.
+        if let Some(full) = crate::ingest::formats::lookup(self.format).and_then(|f| f.render(raw))
+        {
+            return full
+                .split('\n')
+                .skip(skip)
+                .take(take)
+                .map(|l| Cow::Owned(cut_line(l.as_bytes(), max_line).into_owned()))
+                .collect();
+        }
+        let mut out = Vec::with_capacity(take.min(1024));
+        let mut start = match skip {
+            0 => 0,
+            n => match nth_line_start(raw, n) {
+                Some(i) => i,
+                None => return out,
+            },
+        };
+        let first = start;
+        let ends = memchr::memchr_iter(b'\n', &raw[first..])
+            .map(move |i| i + first)
+            .chain(std::iter::once(raw.len()));
+        for end in ends {
+            if out.len() >= take {
+                break;
+            }
+            let line = crate::ingest::formats::trim_cr(&raw[start..end]);
+            out.push(cut_line(line, max_line));
+            start = end + 1;
+        }
+        out
+    }
+
+    /// How many lines record `row`'s text has.
+    pub fn line_count(&self, row: usize) -> usize {
+        let raw = self.raw(row);
+        if let Some(full) = crate::ingest::formats::lookup(self.format).and_then(|f| f.render(raw))
+        {
+            return full.split('\n').count();
+        }
+        memchr::memchr_iter(b'\n', raw).count() + 1
+    }
 }
 
 /// Builds a [`Source`]'s columns while a parser walks the bytes.
@@ -233,4 +288,19 @@ impl SourceBuilder {
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
     }
+}
+
+/// Where line `n` (0-based) of `raw` starts, if it has that many.
+fn nth_line_start(raw: &[u8], n: usize) -> Option<usize> {
+    memchr::memchr_iter(b'\n', raw).nth(n - 1).map(|i| i + 1)
+}
+
+/// One line for display: lossy UTF-8, cut to `max` bytes with a marker saying how long it was.
+fn cut_line(line: &[u8], max: usize) -> Cow<'_, str> {
+    if line.len() <= max {
+        return String::from_utf8_lossy(line);
+    }
+    let mut s = String::from_utf8_lossy(&line[..max]).into_owned();
+    s.push_str(&format!(" [… line cut: {} bytes in all]", line.len()));
+    Cow::Owned(s)
 }

@@ -62,6 +62,15 @@ fn first_line(text: &str, width: usize) -> String {
     fit(&sanitize(&line), width)
 }
 
+/// The first line of record `row`, read alone: a record may hold a million lines.
+fn head(s: &crate::model::source::Source, row: usize, width: usize) -> String {
+    s.text_lines(row, 0, 1, width.max(1) * 4)
+        .into_iter()
+        .next()
+        .map(|l| l.into_owned())
+        .unwrap_or_default()
+}
+
 fn field<'a>(fields: &'a [(String, String)], names: &[&str]) -> &'a str {
     names
         .iter()
@@ -120,7 +129,7 @@ fn row_spans(
                 time,
                 Span::raw(" "),
                 Span::styled(t, theme.muted()),
-                Span::styled(first_line(&s.text(row), room), sev_style),
+                Span::styled(first_line(&head(s, row, room), room), sev_style),
             ]
         }
         ListKind::Access => {
