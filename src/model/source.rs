@@ -210,6 +210,14 @@ impl Source {
         out
     }
 
+    /// The first line of record `row`'s text, cut to `max_line` bytes, read alone.
+    pub fn first_line(&self, row: usize, max_line: usize) -> Cow<'_, str> {
+        self.text_lines(row, 0, 1, max_line)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
     /// How many lines record `row`'s text has.
     pub fn line_count(&self, row: usize) -> usize {
         let raw = self.raw(row);

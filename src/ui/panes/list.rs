@@ -59,11 +59,7 @@ fn first_line(text: &str, width: usize) -> String {
 
 /// The first line of record `row`, read alone: a record may hold a million lines.
 fn head(s: &crate::model::source::Source, row: usize, width: usize) -> String {
-    s.text_lines(row, 0, 1, width.max(1) * 4)
-        .into_iter()
-        .next()
-        .map(|l| l.into_owned())
-        .unwrap_or_default()
+    s.first_line(row, width.max(1) * 4).into_owned()
 }
 
 fn field<'a>(fields: &'a [(String, String)], names: &[&str]) -> &'a str {
