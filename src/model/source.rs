@@ -312,3 +312,49 @@ fn cut_line(line: &[u8], max: usize) -> Cow<'_, str> {
     s.push_str(&format!(" [… line cut: {} bytes in all]", line.len()));
     Cow::Owned(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Source {
+        let files = crate::ingest::bundle::BundleFiles {
+            name: "x".into(),
+            manifest: None,
+            entries: vec![crate::ingest::bundle::Entry {
+                path: "app/app.log".into(),
+                data: Bytes::Owned(text.as_bytes().to_vec()),
+                mtime: None,
+                notes: Vec::new(),
+            }],
+            notes: Vec::new(),
+            loose: false,
+        };
+        let mut incident = crate::ingest::load_files(files, &Default::default());
+        incident.sources.remove(0)
+    }
+
+    #[test]
+    fn text_lines_window_the_record_as_text_shows_it() {
+        let s = one(
+            "2023-04-13 11:20:01,123 ERROR app: boom\r\nTraceback (most recent call last):\n  File \"a.py\", line 1, in f\nValueError: x\n2023-04-13 11:20:02,000 INFO app: ok\n",
+        );
+        let row = (0..s.len()).find(|r| s.text(*r).contains("boom")).unwrap();
+        let whole: Vec<String> = s.text(row).split('\n').map(String::from).collect();
+        assert_eq!(s.line_count(row), whole.len());
+        for skip in 0..=whole.len() {
+            let got: Vec<String> = s
+                .text_lines(row, skip, 2, 1 << 20)
+                .into_iter()
+                .map(|c| c.into_owned())
+                .collect();
+            let want: Vec<String> = whole.iter().skip(skip).take(2).cloned().collect();
+            assert_eq!(got, want, "skip {skip}");
+        }
+        assert_eq!(s.first_line(row, 1 << 20), whole[0]);
+        // A long line is cut, saying how long it was.
+        let cut = s.first_line(row, 10);
+        assert!(cut.starts_with("2023-04-13"), "{cut}");
+        assert!(cut.ends_with("[… line cut: 39 bytes in all]"), "{cut}");
+    }
+}
