@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")"
 R=..
 C=corpus
-mkdir -p $C/parse_file $C/bundle_archive $C/runbook $C/lesson $C/config $C/manifest_and_query
+mkdir -p $C/parse_file $C/bundle_archive $C/runbook $C/lesson $C/config $C/manifest_and_query $C/names
 
 # parse_file: selector byte (index into PATHS in fuzz_targets/parse_file.rs), mode byte 0, content.
 sel() {
@@ -52,4 +52,7 @@ printf '\001status>=500 and path~^/api' > $C/manifest_and_query/q1
 printf '\001level>=error and text~"SIGKILL" and host=fuzz' > $C/manifest_and_query/q2
 printf '\0022023-04-13T11:24:04+02:00' > $C/manifest_and_query/i1
 printf '\003 1h30m' > $C/manifest_and_query/d1
+printf 'app/\033]52;c;ZXZpbA==\007x.log' > $C/names/osc52
+printf 'web1\342\200\256\302\233\n\t../..' > $C/names/bidi-c1
+printf '\360\237\221\251\342\200\215\360\237\222\273.host' > $C/names/zwj
 ls $C | while read -r t; do echo "$t: $(ls $C/$t | wc -l) files"; done

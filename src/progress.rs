@@ -158,7 +158,7 @@ impl Store {
         }
     }
 
-    /// Save, replacing the file in one step (written beside it, then renamed).
+    /// Save, replacing the file in one step ([`crate::partial_file`]).
     pub fn save(&self, progress: &Progress) -> Result<(), String> {
         let fail =
             |e: std::io::Error| format!("{}: cannot save progress ({e})", self.path.display());
@@ -167,9 +167,7 @@ impl Store {
         }
         let text = serde_json::to_string_pretty(progress)
             .map_err(|e| format!("cannot encode progress: {e}"))?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).map_err(fail)?;
-        std::fs::rename(&tmp, &self.path).map_err(fail)
+        crate::partial_file::write(&self.path, text.as_bytes()).map_err(fail)
     }
 }
 

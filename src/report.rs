@@ -121,8 +121,8 @@ pub fn render(
         let _ = writeln!(
             md,
             "| {} | {} | {} | {files} |",
-            sanitize(&h.name),
-            sanitize(&h.origin),
+            crate::text::name(&h.name),
+            crate::text::name(&h.origin),
             h.captured_at.map_or("-".into(), format_utc)
         );
     }
@@ -172,7 +172,7 @@ pub fn render(
                     _ => writeln!(
                         md,
                         "{}:{} {}",
-                        sanitize(&j.file),
+                        crate::text::name(&j.file),
                         j.line.unwrap_or(0),
                         code(&j.text)
                     ),
@@ -230,7 +230,7 @@ pub fn render(
                 "{} {:<5} {} {}",
                 &format_utc(tl.time(i))[11..23],
                 s.sev[e.row as usize].as_str(),
-                sanitize(&s.file),
+                crate::text::name(&s.file),
                 code(&s.text(e.row as usize))
             );
         }
@@ -247,7 +247,7 @@ pub fn render(
                 md,
                 "- {} `{}:{}` {}\n  `{}`",
                 n.time,
-                sanitize(&n.file),
+                crate::text::name(&n.file),
                 n.line,
                 sanitize(&n.note),
                 code(&n.text)
@@ -274,7 +274,10 @@ pub fn render(
         }
         let _ = writeln!(md);
     }
-    let args: Vec<String> = paths.iter().map(|p| sanitize(p).into_owned()).collect();
+    let args: Vec<String> = paths
+        .iter()
+        .map(|p| crate::text::name(p).into_owned())
+        .collect();
     let joined = args.join(" ");
     let _ = writeln!(md, "## See it again\n\n```");
     let _ = writeln!(md, "sitrep replay {joined}");

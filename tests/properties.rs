@@ -205,3 +205,43 @@ proptest! {
         let _ = sitrep::analysis::query::Query::parse(&text);
     }
 }
+
+/// Names as a hostile bundle may carry them: escapes, C1 controls, bidi controls, newlines,
+/// path separators, dots, emoji, and any character at all.
+fn hostile_name() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("\u{1b}]52;c;ZXZpbA==\u{7}".to_string()),
+        Just("\u{9b}31m".to_string()),
+        Just("\u{202e}\u{2066}\u{200f}".to_string()),
+        Just("\n\t\r".to_string()),
+        Just("../".to_string()),
+        Just(".".to_string()),
+        Just("\u{1f469}\u{200d}\u{1f4bb}".to_string()),
+        "[a-z0-9_.-]{0,12}",
+        any::<char>().prop_map(String::from),
+    ];
+    proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The same property as `fuzz/fuzz_targets/names.rs`.
+    #[test]
+    fn names_come_out_inert_and_file_name_parts_path_safe(s in hostile_name()) {
+        use sitrep::text::{FILE_NAME_PART_MAX, file_name_part, name, sanitize, unsafe_char, unsafe_in_name};
+        let shown = name(&s);
+        prop_assert!(!shown.chars().any(unsafe_in_name), "{:?}", shown);
+        prop_assert_eq!(name(&shown), shown.clone());
+        prop_assert!(!sanitize(&s).chars().any(unsafe_char));
+        let part = file_name_part(&s);
+        prop_assert!(!part.is_empty());
+        prop_assert!(part.len() <= FILE_NAME_PART_MAX, "{:?}", part);
+        prop_assert!(!part.starts_with('.'), "{:?}", part);
+        prop_assert!(
+            part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')),
+            "{:?}",
+            part
+        );
+    }
+}

@@ -346,6 +346,8 @@ pub fn main() -> ExitCode {
             diagnose::print(&inc, format, &mut out).map_err(Failure::from)
         }),
         Command::Replay { input, theme } => {
+            // The syntax colours are built while the bundle is read, not before the first frame.
+            crate::ui::highlight::warm();
             load_input(&input).and_then(|inc| console(inc, theme.as_deref()))
         }
         Command::Completions { shell } => {

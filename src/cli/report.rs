@@ -40,9 +40,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
     );
     match &args.output {
         Some(p) if p.as_os_str() != "-" => {
-            let tmp = p.with_extension("md.partial");
-            std::fs::write(&tmp, &text)
-                .and_then(|()| std::fs::rename(&tmp, p))
+            crate::partial_file::write(p, text.as_bytes())
                 .map_err(|e| Failure(format!("{}: cannot write the report ({e})", p.display())))?;
             writeln!(out, "wrote {}", p.display())?;
         }

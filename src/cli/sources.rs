@@ -51,7 +51,7 @@ pub fn print(incident: &Incident, format: OutFormat, out: &mut impl Write) -> st
     }
     let width = rows
         .iter()
-        .map(|r| r.file.chars().count())
+        .map(|r| crate::text::width(&sanitize(r.file)))
         .max()
         .unwrap_or(4)
         .max(4);
@@ -67,8 +67,8 @@ pub fn print(incident: &Incident, format: OutFormat, out: &mut impl Write) -> st
         };
         writeln!(
             out,
-            "{:width$}  {:21}  {:>8}  {:>6}  {:>8}  {:27}  {:27}  {zone}",
-            sanitize(r.file),
+            "{}  {:21}  {:>8}  {:>6}  {:>8}  {:27}  {:27}  {zone}",
+            crate::text::pad(&sanitize(r.file), width),
             r.format,
             r.records,
             r.continuations,

@@ -161,9 +161,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
                     out,
                     "{} {} {:6} {}:{} {}",
                     format_utc(s.ts[row]),
-                    s.host,
+                    crate::text::name(&s.host),
                     s.sev[row].as_str(),
-                    s.file,
+                    crate::text::name(&s.file),
                     s.lines[row],
                     lines.next().unwrap_or_default()
                 )?;

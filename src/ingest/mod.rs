@@ -173,7 +173,24 @@ pub fn load_files(files: BundleFiles, opts: &LoadOptions) -> Incident {
     incident
 }
 
+/// Every name a bundle brings (its own, its files', its notes') made safe to show, once,
+/// here: no control, escape, bidi control or newline from a file name reaches an output.
+fn sanitize_names(files: &mut BundleFiles) {
+    let fix = |s: &mut String| {
+        if let std::borrow::Cow::Owned(safe) = crate::text::name(s) {
+            *s = safe;
+        }
+    };
+    fix(&mut files.name);
+    for e in &mut files.entries {
+        fix(&mut e.path);
+        e.notes.iter_mut().for_each(fix);
+    }
+    files.notes.iter_mut().for_each(fix);
+}
+
 fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incident) {
+    sanitize_names(&mut files);
     sos::adapt(&mut files);
     let host = host_name(&Manifest::default(), &files);
     let mut notes = std::mem::take(&mut files.notes);
@@ -188,7 +205,10 @@ fn load_bundle(mut files: BundleFiles, opts: &LoadOptions, incident: &mut Incide
         }
         None => Manifest::default(),
     };
-    let host = manifest.host.clone().unwrap_or(host);
+    let host = manifest
+        .host
+        .as_deref()
+        .map_or(host, |h| crate::text::name(h).into_owned());
     let captured = manifest.captured_at().or_else(|| {
         files
             .entries

@@ -164,6 +164,69 @@ impl Source {
     pub fn text(&self, row: usize) -> Cow<'_, str> {
         crate::ingest::formats::display_text(self.format, self.raw(row))
     }
+
+    /// Lines `skip..skip + take` of record `row`'s text as [`Source::text`] shows it, each cut
+    /// to `max_line` bytes with a marker: what a pane can show of a record, found without
+    /// copying or decoding the rest of it (a record may hold a million lines).
+    pub fn text_lines(
+        &self,
+        row: usize,
+        skip: usize,
+        take: usize,
+        max_line: usize,
+    ) -> Vec<Cow<'_, str>> {
+        let raw = self.raw(row);
+        let max_line = max_line.clamp(1, MAX_DISPLAY_LINE);
+        // Formats that render their records (journal entries) are shown as rendered.
+        if let Some(full) = crate::ingest::formats::lookup(self.format).and_then(|f| f.render(raw))
+        {
+            return full
+                .split('\n')
+                .skip(skip)
+                .take(take)
+                .map(|l| Cow::Owned(cut_line(l.as_bytes(), max_line).into_owned()))
+                .collect();
+        }
+        let mut out = Vec::with_capacity(take.min(1024));
+        let mut start = match skip {
+            0 => 0,
+            n => match nth_line_start(raw, n) {
+                Some(i) => i,
+                None => return out,
+            },
+        };
+        let first = start;
+        let ends = memchr::memchr_iter(b'\n', &raw[first..])
+            .map(move |i| i + first)
+            .chain(std::iter::once(raw.len()));
+        for end in ends {
+            if out.len() >= take {
+                break;
+            }
+            let line = crate::ingest::formats::trim_cr(&raw[start..end]);
+            out.push(cut_line(line, max_line));
+            start = end + 1;
+        }
+        out
+    }
+
+    /// The first line of record `row`'s text, cut to `max_line` bytes, read alone.
+    pub fn first_line(&self, row: usize, max_line: usize) -> Cow<'_, str> {
+        self.text_lines(row, 0, 1, max_line)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// How many lines record `row`'s text has.
+    pub fn line_count(&self, row: usize) -> usize {
+        let raw = self.raw(row);
+        if let Some(full) = crate::ingest::formats::lookup(self.format).and_then(|f| f.render(raw))
+        {
+            return full.split('\n').count();
+        }
+        memchr::memchr_iter(b'\n', raw).count() + 1
+    }
 }
 
 /// Builds a [`Source`]'s columns while a parser walks the bytes.
@@ -232,5 +295,66 @@ impl SourceBuilder {
 
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
+    }
+}
+
+/// Where line `n` (0-based) of `raw` starts, if it has that many.
+fn nth_line_start(raw: &[u8], n: usize) -> Option<usize> {
+    memchr::memchr_iter(b'\n', raw).nth(n - 1).map(|i| i + 1)
+}
+
+/// One line for display: lossy UTF-8, cut to `max` bytes with a marker saying how long it was.
+fn cut_line(line: &[u8], max: usize) -> Cow<'_, str> {
+    if line.len() <= max {
+        return String::from_utf8_lossy(line);
+    }
+    let mut s = String::from_utf8_lossy(&line[..max]).into_owned();
+    s.push_str(&format!(" [… line cut: {} bytes in all]", line.len()));
+    Cow::Owned(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Source {
+        let files = crate::ingest::bundle::BundleFiles {
+            name: "x".into(),
+            manifest: None,
+            entries: vec![crate::ingest::bundle::Entry {
+                path: "app/app.log".into(),
+                data: Bytes::Owned(text.as_bytes().to_vec()),
+                mtime: None,
+                notes: Vec::new(),
+            }],
+            notes: Vec::new(),
+            loose: false,
+        };
+        let mut incident = crate::ingest::load_files(files, &Default::default());
+        incident.sources.remove(0)
+    }
+
+    #[test]
+    fn text_lines_window_the_record_as_text_shows_it() {
+        let s = one(
+            "2023-04-13 11:20:01,123 ERROR app: boom\r\nTraceback (most recent call last):\n  File \"a.py\", line 1, in f\nValueError: x\n2023-04-13 11:20:02,000 INFO app: ok\n",
+        );
+        let row = (0..s.len()).find(|r| s.text(*r).contains("boom")).unwrap();
+        let whole: Vec<String> = s.text(row).split('\n').map(String::from).collect();
+        assert_eq!(s.line_count(row), whole.len());
+        for skip in 0..=whole.len() {
+            let got: Vec<String> = s
+                .text_lines(row, skip, 2, 1 << 20)
+                .into_iter()
+                .map(|c| c.into_owned())
+                .collect();
+            let want: Vec<String> = whole.iter().skip(skip).take(2).cloned().collect();
+            assert_eq!(got, want, "skip {skip}");
+        }
+        assert_eq!(s.first_line(row, 1 << 20), whole[0]);
+        // A long line is cut, saying how long it was.
+        let cut = s.first_line(row, 10);
+        assert!(cut.starts_with("2023-04-13"), "{cut}");
+        assert!(cut.ends_with("[… line cut: 39 bytes in all]"), "{cut}");
     }
 }

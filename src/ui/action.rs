@@ -88,6 +88,10 @@ pub enum Action {
     Glossary,
     /// Write the incident report (Markdown) to the current directory.
     Report,
+    /// The detail pane: half a page on, half a page back, back to the record's first line.
+    DetailDown,
+    DetailUp,
+    DetailTop,
     /// The sources: what was read or followed, in which format and zone, and what could
     /// not be found or read.
     Sources,
@@ -398,6 +402,24 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[KeyCode::Char('K')],
         action: Action::Glossary,
         help: "glossary (also g in a lesson or from an explanation)",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('d')],
+        action: Action::DetailDown,
+        help: "detail: scroll the record down",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('D')],
+        action: Action::DetailUp,
+        help: "detail: scroll the record up",
+        footer: false,
+    },
+    Binding {
+        codes: &[KeyCode::Char('b')],
+        action: Action::DetailTop,
+        help: "detail: back to the record's first line",
         footer: false,
     },
     Binding {

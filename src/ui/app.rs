@@ -259,8 +259,11 @@ pub struct App {
     /// Units and listening sockets over time, built once from the snapshots and the journal.
     pub units: Units,
     pub sockets: Sockets,
-    /// The selected record's text in syntax colours, computed once per selection.
+    /// The selected record's lines on screen in syntax colours, computed once per selection
+    /// and scroll position.
     pub highlighted: Option<Coloured>,
+    /// Where the detail pane is in the selected record.
+    pub detail: DetailView,
     /// The keys in force (defaults patched by the config file).
     pub keymap: crate::ui::keymap::Keymap,
     /// Where the last frame put each list pane's rows (mouse clicks land by these).
@@ -270,12 +273,26 @@ pub struct App {
     pub status: Option<String>,
 }
 
-/// A record's text in syntax colours (`lines` is `None` when it has no known syntax).
+/// A record's lines from `from` in syntax colours (`lines` is `None` when it has no known
+/// syntax).
 #[derive(Debug)]
 pub struct Coloured {
     pub key: (usize, usize),
+    pub from: usize,
     pub lines: Option<Vec<ratatui::text::Line<'static>>>,
 }
+
+/// The detail pane's place in a record: its first line shown, and how many it has.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DetailView {
+    pub key: Option<(usize, usize)>,
+    pub scroll: usize,
+    pub total: usize,
+}
+
+/// Bytes of a record's text the detail pane reads per screen row it may show: the longest
+/// line a terminal shows wrapped is about this wide times its rows.
+const DETAIL_BYTES_PER_ROW: usize = 256;
 
 /// What the prompt is typed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -395,6 +412,7 @@ impl App {
             evidence: Default::default(),
             keymap: Default::default(),
             highlighted: None,
+            detail: DetailView::default(),
             hits: Vec::new(),
             units,
             sockets,
@@ -530,15 +548,14 @@ impl App {
             .incident
             .hosts
             .first()
-            .map_or("incident".to_string(), |h| h.name.replace(['/', ':'], "-"));
+            .map_or("incident".to_string(), |h| {
+                crate::text::file_name_part(&h.name)
+            });
         let path = std::path::PathBuf::from(format!("sitrep-report-{host}.md"));
-        let tmp = path.with_extension("md.partial");
-        self.status = Some(
-            match std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
-                Ok(()) => format!("wrote {}", path.display()),
-                Err(e) => format!("{}: cannot write the report ({e})", path.display()),
-            },
-        );
+        self.status = Some(match crate::partial_file::write(&path, text.as_bytes()) {
+            Ok(()) => format!("wrote {}", path.display()),
+            Err(e) => format!("{}: cannot write the report ({e})", path.display()),
+        });
     }
 
     /// Build every pane again with the filters in force, keeping the cursor where it was.
@@ -874,6 +891,7 @@ impl App {
             }
             Action::Lesson | Action::Hint => {}
             Action::Report => self.write_report(),
+            Action::DetailDown | Action::DetailUp | Action::DetailTop => self.scroll_detail(action),
             Action::Sources => {
                 self.sources_open = true;
                 self.dirty = true;
@@ -961,19 +979,80 @@ impl App {
         }
     }
 
-    /// Colour the selected record's text if its syntax is known, unless already done.
+    /// Keep the detail pane's place: back to the top when another record is selected.
+    pub fn refresh_detail(&mut self) {
+        let key = self.selected_record();
+        if self.detail.key != key {
+            let total = key.map_or(0, |(s, r)| self.incident.sources[s].line_count(r));
+            self.detail = DetailView {
+                key,
+                scroll: 0,
+                total,
+            };
+        }
+    }
+
+    /// `d`, `D`, `b`: move the detail pane through the selected record by half a page.
+    fn scroll_detail(&mut self, action: Action) {
+        self.refresh_detail();
+        let step = (self.page / 2).max(1);
+        let last = self.detail.total.saturating_sub(1);
+        self.detail.scroll = match action {
+            Action::DetailDown => (self.detail.scroll + step).min(last),
+            Action::DetailUp => self.detail.scroll.saturating_sub(step),
+            _ => 0,
+        };
+        self.dirty = true;
+    }
+
+    /// The selected record's lines the detail pane may show from its place: never more than
+    /// a screen holds (rows, and bytes per row), however long the record.
+    pub fn detail_window(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        let Some((source, row)) = self.detail.key else {
+            return Vec::new();
+        };
+        let rows = self.page + 8;
+        let mut budget = rows * DETAIL_BYTES_PER_ROW;
+        let mut lines =
+            self.incident.sources[source].text_lines(row, self.detail.scroll, rows, budget);
+        let mut keep = 0;
+        for l in &lines {
+            if budget == 0 {
+                break;
+            }
+            budget = budget.saturating_sub(l.len().max(1));
+            keep += 1;
+        }
+        lines.truncate(keep.max(1));
+        lines
+    }
+
+    /// Colour the lines of the selected record on screen if its syntax is known, unless done.
     pub fn refresh_highlight(&mut self, depth: crate::ui::theme::Depth) {
-        let Some(key) = self.selected_record() else {
+        self.refresh_detail();
+        let Some(key) = self.detail.key else {
             return;
         };
-        if self.highlighted.as_ref().is_some_and(|c| c.key == key) {
+        let from = self.detail.scroll;
+        if self
+            .highlighted
+            .as_ref()
+            .is_some_and(|c| c.key == key && c.from == from)
+        {
             return;
         }
         let s = &self.incident.sources[key.0];
-        let text = s.text(key.1);
-        let lines = crate::ui::highlight::syntax_for(s.format, &text)
-            .and_then(|syntax| crate::ui::highlight::highlight(&text, syntax, depth));
-        self.highlighted = Some(Coloured { key, lines });
+        // The syntax is told from the record's head: a whole record only when small.
+        let head = if s.raw(key.1).len() <= 256 * 1024 {
+            s.text(key.1).into_owned()
+        } else {
+            s.text_lines(key.1, 0, 200, 4096).join("\n")
+        };
+        let window = self.detail_window();
+        let lines = crate::ui::highlight::syntax_for(s.format, &head).and_then(|syntax| {
+            crate::ui::highlight::highlight_lines(window.iter().map(|l| l.as_ref()), syntax, depth)
+        });
+        self.highlighted = Some(Coloured { key, from, lines });
     }
 
     /// A click at screen cell (`x`, `y`): focus the pane there and select the row clicked.

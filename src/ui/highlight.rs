@@ -49,6 +49,15 @@ fn highlighter() -> &'static Highlighter {
     })
 }
 
+/// Build the syntax set on a thread of its own, so the first frame finds it ready.
+pub fn warm() {
+    let _ = std::thread::Builder::new()
+        .name("syntaxes".into())
+        .spawn(|| {
+            highlighter();
+        });
+}
+
 /// The syntax a record's text is shown in, if any.
 pub fn syntax_for(format: FormatId, text: &str) -> Option<&'static str> {
     match format {
@@ -83,11 +92,20 @@ fn convert(s: syntect::highlighting::Style, depth: Depth) -> Style {
 /// `text` as coloured lines in `syntax`; `None` when the syntax is unknown or parsing fails.
 /// Text is sanitised before colouring, so no escape sequence survives.
 pub fn highlight(text: &str, syntax: &str, depth: Depth) -> Option<Vec<Line<'static>>> {
+    highlight_lines(text.split('\n'), syntax, depth)
+}
+
+/// `lines` (a record's lines on screen, not the whole of a long one) in colours of `syntax`.
+pub fn highlight_lines<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    syntax: &str,
+    depth: Depth,
+) -> Option<Vec<Line<'static>>> {
     let h = highlighter();
     let syn = h.set.find_syntax_by_name(syntax)?;
     let mut hl = HighlightLines::new(syn, &h.theme);
     let mut out = Vec::new();
-    for line in text.split('\n') {
+    for line in lines {
         let safe = sanitize(&line.replace('\t', "    ")).into_owned();
         let with_nl = format!("{safe}\n");
         let ranges = hl.highlight_line(&with_nl, &h.set).ok()?;

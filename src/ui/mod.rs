@@ -184,6 +184,7 @@ pub fn draw(f: &mut Frame, app: &mut App, theme: &Theme) {
     f.render_widget(Paragraph::new(foot_line), foot);
     app.page = usize::from(body.height.saturating_sub(4)).max(1);
     app.wide = !app.zoom && area.width >= 160 && area.height >= 40;
+    app.refresh_detail();
     if theme.colours() {
         app.refresh_highlight(theme.depth);
     }

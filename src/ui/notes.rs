@@ -24,12 +24,7 @@ impl App {
             file: s.file.clone(),
             line: s.lines[record.1],
             time: format_utc(s.ts[record.1]),
-            text: s
-                .text(record.1)
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string(),
+            text: s.first_line(record.1, 4096).into_owned(),
             note: String::new(),
         }
     }

@@ -247,8 +247,9 @@ fn evidence_line(app: &App, e: &Evidence, theme: &Theme) -> Line<'static> {
         }
         Evidence::Record { source, row } => {
             let s = &app.incident.sources[*source];
-            let text = s.text(*row);
-            let first = text.lines().next().unwrap_or_default();
+            // The first line alone: the record may hold a million.
+            let first = s.first_line(*row, 4096);
+            let first = first.as_ref();
             Line::from(vec![
                 Span::styled(
                     format!("{}:{} ", sanitize(&s.file), s.lines[*row]),

@@ -1,5 +1,6 @@
-//! The selected record whole: every line of it (continuation lines included), then its parsed
-//! fields as a table, then where it comes from.
+//! The selected record: its lines on screen from the pane's place in it (`d`/`D` scroll, `b`
+//! back to the top; only those lines are read, however long the record), then, once its end
+//! is in view, its parsed fields as a table.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -21,15 +22,33 @@ const HIDDEN: &[&str] = &[
 ];
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = Block::bordered()
-        .border_style(theme.block(false))
-        .title(Span::styled(" Detail ", theme.title(false)));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let Some((source, row)) = app.selected_record() else {
+    let view = app.detail;
+    let Some((source, row)) = app.selected_record().filter(|k| view.key == Some(*k)) else {
+        let block = Block::bordered()
+            .border_style(theme.block(false))
+            .title(Span::styled(" Detail ", theme.title(false)));
+        let inner = block.inner(area);
+        f.render_widget(block, area);
         f.render_widget(Paragraph::new("nothing selected"), inner);
         return;
     };
+    // Only the lines on screen are read and coloured: a record may hold a million lines.
+    let window = app.detail_window();
+    let shown_to = view.scroll + window.len();
+    let title = if view.scroll > 0 || shown_to < view.total {
+        format!(
+            " Detail · line {} of {} · d/D scroll, b top ",
+            view.scroll + 1,
+            view.total
+        )
+    } else {
+        " Detail ".to_string()
+    };
+    let block = Block::bordered()
+        .border_style(theme.block(false))
+        .title(Span::styled(title, theme.title(false)));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
     let s = &app.incident.sources[source];
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("{} ", format_utc(s.ts[row])), theme.muted()),
@@ -42,19 +61,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let coloured = app
         .highlighted
         .as_ref()
-        .filter(|c| c.key == (source, row))
+        .filter(|c| c.key == (source, row) && c.from == view.scroll)
         .and_then(|c| c.lines.as_ref());
     match coloured {
-        Some(hl) => lines.extend(hl.iter().take(200).cloned()),
+        Some(hl) => lines.extend(hl.iter().cloned()),
         None => {
-            let text = s.text(row);
-            for l in text.split('\n').take(200) {
+            for l in &window {
                 lines.push(Line::styled(
                     sanitize(&l.replace('\t', "    ")).into_owned(),
                     theme.severity(s.sev[row]),
                 ));
             }
         }
+    }
+    // The fields follow the text: shown once its last line is on screen.
+    if shown_to < view.total {
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return;
     }
     let fields = app.incident.fields(source, row);
     if !fields.is_empty() {

@@ -17,9 +17,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (block, r) = super::overlay(f, area, (w, h), " Explain (any key closes) ", theme);
     let text = app
         .selected_record()
-        .map(|(s, row)| app.incident.sources[s].text(row).into_owned())
+        .map(|(s, row)| {
+            let s = &app.incident.sources[s];
+            s.first_line(row, crate::model::source::MAX_DISPLAY_LINE)
+                .into_owned()
+        })
         .unwrap_or_default();
-    let first = text.lines().next().unwrap_or_default();
+    let first = text.as_str();
     let found = explain(first);
     let mut lines = vec![Line::styled(
         crate::ui::panes::list::fit(&sanitize(first), usize::from(w) * 2),

@@ -41,15 +41,10 @@ pub fn clock(t: Micros) -> String {
     )
 }
 
-/// `s` cut to at most `width` terminal cells (wide characters count two).
+/// `s` cut to at most `width` terminal cells, by grapheme cluster ([`crate::text::fit`]: an
+/// emoji joined by zero-width joiners is one glyph of two cells).
 pub fn fit(s: &str, width: usize) -> String {
-    let mut used = 0;
-    s.chars()
-        .take_while(|c| {
-            used += unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0);
-            used <= width
-        })
-        .collect()
+    crate::text::fit(s, width).to_string()
 }
 
 /// The first line of a record's text, made safe and cut to `width` cells.
@@ -60,6 +55,11 @@ fn first_line(text: &str, width: usize) -> String {
         .unwrap_or_default()
         .replace('\t', "    ");
     fit(&sanitize(&line), width)
+}
+
+/// The first line of record `row`, read alone: a record may hold a million lines.
+fn head(s: &crate::model::source::Source, row: usize, width: usize) -> String {
+    s.first_line(row, width.max(1) * 4).into_owned()
 }
 
 fn field<'a>(fields: &'a [(String, String)], names: &[&str]) -> &'a str {
@@ -95,9 +95,9 @@ fn row_spans(
         } else {
             (name.to_string(), 14)
         };
-        let tag = fit(&sanitize(&name), w);
+        let tag = crate::text::pad(&sanitize(&name), w);
         rest = rest.saturating_sub(w + 1);
-        time = Span::styled(format!("{} {tag:<w$}", clock(s.ts[row])), theme.muted());
+        time = Span::styled(format!("{} {tag}", clock(s.ts[row])), theme.muted());
     }
     match kind {
         ListKind::Timeline => {
@@ -106,21 +106,21 @@ fn row_spans(
                 let w = inc
                     .hosts
                     .iter()
-                    .map(|h| h.name.chars().count())
+                    .map(|h| crate::text::width(&sanitize(&h.name)))
                     .max()
                     .unwrap_or(0)
                     .min(16);
-                format!("{:<w$} ", fit(&sanitize(&s.host), w))
+                format!("{} ", crate::text::pad(&sanitize(&s.host), w))
             } else {
                 String::new()
             };
             let t = format!("{host}{:<8} ", tag(s.format));
-            let room = rest.saturating_sub(t.chars().count());
+            let room = rest.saturating_sub(crate::text::width(&t));
             vec![
                 time,
                 Span::raw(" "),
                 Span::styled(t, theme.muted()),
-                Span::styled(first_line(&s.text(row), room), sev_style),
+                Span::styled(first_line(&head(s, row, room), room), sev_style),
             ]
         }
         ListKind::Access => {
@@ -138,14 +138,14 @@ fn row_spans(
             let fixed = format!("{status:>3} {method:<6} ");
             let tail = format!(" {upstream:>7} {client}");
             let room = rest
-                .saturating_sub(fixed.chars().count() + tail.chars().count())
+                .saturating_sub(crate::text::width(&fixed) + crate::text::width(&tail))
                 .max(8);
             let path = sanitize(path);
             vec![
                 time,
                 Span::raw(" "),
                 Span::styled(fixed, sev_style),
-                Span::raw(format!("{:<room$}", fit(&path, room))),
+                Span::raw(crate::text::pad(&path, room)),
                 Span::styled(first_line(&tail, 40), theme.muted()),
             ]
         }

@@ -54,7 +54,7 @@ pub fn host_heading<'a>(
 ) -> ratatui::text::Line<'a> {
     let name = crate::text::sanitize(host);
     let head = format!("── {name} ");
-    let fill = usize::from(width).saturating_sub(head.chars().count());
+    let fill = usize::from(width).saturating_sub(crate::text::width(&head));
     ratatui::text::Line::styled(format!("{head}{}", "─".repeat(fill)), theme.title(false))
 }
 

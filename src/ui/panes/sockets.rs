@@ -48,11 +48,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             } else {
                 format!(" {who}")
             };
-            let addr_w = w.saturating_sub(right.chars().count() + 6).max(12);
-            let addr: String = sanitize(&l.local).chars().take(addr_w).collect();
+            let addr_w = w.saturating_sub(crate::text::width(&right) + 6).max(12);
+            let addr = crate::text::pad(&sanitize(&l.local), addr_w);
             Line::from(vec![
                 Span::styled(format!("{:<5} ", l.netid), theme.muted()),
-                Span::raw(format!("{addr:<addr_w$}")),
+                Span::raw(addr),
                 Span::styled(right, theme.muted()),
             ])
         });

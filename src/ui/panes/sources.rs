@@ -27,7 +27,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .incident
         .sources
         .iter()
-        .map(|s| name(s).chars().count())
+        .map(|s| crate::text::width(&name(s)))
         .max()
         .unwrap_or(6)
         .max(6);
@@ -58,8 +58,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             None => "untimed".into(),
         };
         lines.push(Line::raw(format!(
-            "{:<name_w$} {:<fmt_w$} {:>8} {:>8}  {zone}",
-            fit_tail(&sanitize(&name(s)), name_w),
+            "{} {:<fmt_w$} {:>8} {:>8}  {zone}",
+            crate::text::pad(&fit_tail(&sanitize(&name(s)), name_w), name_w),
             s.format.as_str(),
             s.len(),
             s.stats.unparsed
@@ -104,11 +104,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// A path cut to `width` characters from its start, so the end (the file name, a series'
 /// time) stays: `…ss-2023-04-13T11:33:40Z.txt`.
 fn fit_tail(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
+    use unicode_segmentation::UnicodeSegmentation;
+    if crate::text::width(s) <= width {
         return s.to_string();
     }
-    let keep = width.saturating_sub(1);
-    let tail: String = s.chars().skip(n - keep).collect();
-    format!("…{tail}")
+    // Whole grapheme clusters from the end, as many as fit after the `…`.
+    let mut room = width.saturating_sub(1);
+    let mut from = s.len();
+    for (i, g) in s.grapheme_indices(true).rev() {
+        let w = crate::text::width(g);
+        if w > room {
+            break;
+        }
+        room -= w;
+        from = i;
+    }
+    format!("…{}", &s[from..])
 }

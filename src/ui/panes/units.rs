@@ -121,7 +121,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             state.push(')');
         }
         let style = style_of(u, theme);
-        let (nw, sw) = (name.chars().count(), state.chars().count());
+        let (nw, sw) = (crate::text::width(&name), crate::text::width(&state));
         if nw + 1 + sw <= w {
             let pad = w - nw - sw;
             lines.push(Line::from(vec![
@@ -131,10 +131,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ]));
         } else {
             // Too narrow for both: the state goes on a line of its own, indented.
-            lines.push(Line::styled(
-                name.chars().take(w).collect::<String>(),
-                style,
-            ));
+            lines.push(Line::styled(crate::text::fit(&name, w).to_string(), style));
             lines.push(Line::styled(
                 format!(
                     "  {}",
