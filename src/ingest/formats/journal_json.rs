@@ -26,18 +26,22 @@ struct Keys {
     pid: Finder<'static>,
     ident: Finder<'static>,
     message: Finder<'static>,
+    comm: Finder<'static>,
 }
 
 impl Keys {
-    fn new() -> Keys {
-        Keys {
+    /// The finders, built once: building one costs more than searching a short line.
+    fn new() -> &'static Keys {
+        static KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| Keys {
             realtime: Finder::new(b"\"__REALTIME_TIMESTAMP\""),
             source_realtime: Finder::new(b"\"_SOURCE_REALTIME_TIMESTAMP\""),
             priority: Finder::new(b"\"PRIORITY\""),
             pid: Finder::new(b"\"_PID\""),
             ident: Finder::new(b"\"SYSLOG_IDENTIFIER\""),
             message: Finder::new(b"\"MESSAGE\""),
-        }
+            comm: Finder::new(b"\"_COMM\""),
+        })
     }
 }
 
@@ -319,7 +323,7 @@ fn render_one_line(raw: &[u8]) -> Option<String> {
     let msg = unescape(string_value(raw, &keys.message)?)?;
     let ident = match string_value(raw, &keys.ident) {
         Some(v) => Some(unescape(v)?),
-        None => string_value(raw, &Finder::new(b"\"_COMM\"")).and_then(unescape),
+        None => string_value(raw, &keys.comm).and_then(unescape),
     };
     let mut out = String::with_capacity(msg.len() + 32);
     if let Some(ident) = ident {

@@ -82,9 +82,16 @@ fn split_context(msg: &[u8]) -> (&[u8], Vec<Pair<'_>>) {
     let mut cut = msg.len();
     let mut context = Vec::new();
     // Find the first `, KEY: ` with a known key; everything after is context.
-    for key in CONTEXT_KEYS {
-        let pat = format!(", {key}: ");
-        if let Some(i) = memchr::memmem::find(msg, pat.as_bytes()) {
+    static FINDERS: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::OnceLock::new();
+    let finders = FINDERS.get_or_init(|| {
+        CONTEXT_KEYS
+            .iter()
+            .map(|key| memchr::memmem::Finder::new(format!(", {key}: ").as_bytes()).into_owned())
+            .collect()
+    });
+    for f in finders {
+        if let Some(i) = f.find(msg) {
             cut = cut.min(i);
         }
     }
