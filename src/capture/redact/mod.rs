@@ -1,0 +1,145 @@
+//! The redactor: finds secrets in text and replaces the secret part only with
+//! `[REDACTED:kind]`, keeping the rest of the line so logs still parse (an access line keeps
+//! its quotes, status and time; a journal JSON line stays valid JSON: replacements hold no
+//! quote or backslash, and a secret never spans a closing quote).
+//!
+//! Kinds: `password`, `token`, `cookie`, `authorization`, `jwt`, `url-credentials`,
+//! `aws-key`, `private-key`, `env` (a `KEY=value` / `KEY: value` whose upper-case key looks
+//! secret), and `ip` with [`Redactor::with_ips`].
+//!
+//! IP addresses (only with `--redact-ips`): every IPv4 and IPv6 address is replaced except
+//! loopback (127.0.0.0/8, ::1), the unspecified addresses (0.0.0.0, ::) and the addresses
+//! given to [`Redactor::keep_ips_in`]: capture keeps those named in `nginx -T` (listen,
+//! upstream, allow/deny) and the local addresses of listening sockets, so the host's own
+//! side of the story still lines up; client and peer addresses go.
+
+mod ip;
+mod keys;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+
+pub use keys::secret_key;
+use rules::{Rule, decide, rules};
+
+/// Replaces secrets, counting them per kind.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    counts: BTreeMap<&'static str, u64>,
+    ips: bool,
+    keep: HashSet<IpAddr>,
+}
+
+impl Redactor {
+    /// Secrets only; IP addresses are kept.
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// Secrets and IP addresses (except loopback, unspecified and kept ones).
+    pub fn with_ips() -> Redactor {
+        Redactor {
+            ips: true,
+            ..Redactor::default()
+        }
+    }
+
+    /// Keep every IP address found in `text` (the host's own: nginx -T, listeners).
+    pub fn keep_ips_in(&mut self, text: &str) {
+        ip::for_each_ip(text.as_bytes(), |_, _, ip| {
+            self.keep.insert(ip);
+        });
+    }
+
+    pub fn keep_ip(&mut self, ip: IpAddr) {
+        self.keep.insert(ip);
+    }
+
+    /// Replacements made so far, per kind.
+    pub fn counts(&self) -> &BTreeMap<&'static str, u64> {
+        &self.counts
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    pub fn redact_text(&mut self, text: &str) -> String {
+        let out = self.redact_bytes(text.as_bytes());
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Redact any bytes; bytes that are not UTF-8 pass through unchanged.
+    pub fn redact_bytes(&mut self, data: &[u8]) -> Vec<u8> {
+        let mut cur = data.to_vec();
+        for rule in rules() {
+            if let Some(next) = self.apply(rule, &cur) {
+                cur = next;
+            }
+        }
+        if self.ips {
+            cur = self.redact_ips(&cur);
+        }
+        cur
+    }
+
+    /// One rule over `text`; `None` when it changed nothing.
+    fn apply(&mut self, rule: &Rule, text: &[u8]) -> Option<Vec<u8>> {
+        let mut out: Vec<u8> = Vec::new();
+        let mut last = 0;
+        let mut pos = 0;
+        let mut changed = false;
+        while pos <= text.len() {
+            let Some(c) = rule.re.captures_at(text, pos) else {
+                break;
+            };
+            let Some(whole) = c.get(0) else { break };
+            let Some((start, end, kind)) = decide(rule.how, &c, text) else {
+                // Not a secret: look again from just after the key (a key=value can hide
+                // another one in its value, as in Environment=SECRET=x).
+                let next = c.name("k").map_or(whole.end(), |k| k.end());
+                pos = next.max(whole.start() + 1);
+                continue;
+            };
+            if start >= last {
+                out.extend_from_slice(&text[last..start]);
+                out.extend_from_slice(format!("[REDACTED:{kind}]").as_bytes());
+                last = end;
+                changed = true;
+                *self.counts.entry(kind).or_insert(0) += 1;
+            }
+            pos = whole.end().max(whole.start() + 1);
+        }
+        if !changed {
+            return None;
+        }
+        out.extend_from_slice(&text[last..]);
+        Some(out)
+    }
+
+    fn redact_ips(&mut self, text: &[u8]) -> Vec<u8> {
+        let mut spans = Vec::new();
+        ip::for_each_ip(text, |s, e, ip| {
+            if !ip.is_loopback() && !ip.is_unspecified() && !self.keep.contains(&ip) {
+                spans.push((s, e));
+            }
+        });
+        if spans.is_empty() {
+            return text.to_vec();
+        }
+        let mut out = Vec::with_capacity(text.len());
+        let mut last = 0;
+        for (s, e) in spans {
+            out.extend_from_slice(&text[last..s]);
+            out.extend_from_slice(b"[REDACTED:ip]");
+            last = e;
+            *self.counts.entry("ip").or_insert(0) += 1;
+        }
+        out.extend_from_slice(&text[last..]);
+        out
+    }
+}

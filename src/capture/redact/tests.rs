@@ -1,0 +1,273 @@
+//! The redactor's behaviour on whole lines of each kind of log.
+
+use super::keys::secret_key;
+use super::rules::{rule_sources, rules};
+use super::*;
+use crate::ingest::formats::{
+    Format, ParseCtx, journal_json, nginx_access, nginx_error, parse_str,
+};
+
+fn red(s: &str) -> (String, Redactor) {
+    let mut r = Redactor::new();
+    let out = r.redact_text(s);
+    (out, r)
+}
+
+#[test]
+fn every_rule_compiles() {
+    assert_eq!(rules().len(), rule_sources().len());
+}
+
+fn fully_parsed(format: &dyn Format, line: &str) {
+    let b = parse_str(format, line, &ParseCtx::captured_in(2023, 4));
+    assert_eq!(b.stats.records, 1, "{line}");
+    assert_eq!(b.stats.unparsed, 0, "{line}");
+}
+
+/// (line, secrets that must be gone, kinds that must be counted)
+const ACCESS: &[(&str, &[&str], &[&str])] = &[
+    (
+        r#"192.168.1.20 - - [13/Apr/2023:11:24:04 +0000] "GET /login?user=bob&password=hunter2&token=abc123 HTTP/1.1" 502 166 "-" "Mozilla/5.0""#,
+        &["hunter2", "abc123"],
+        &["password", "token"],
+    ),
+    (
+        r#"10.0.0.1 - - [13/Apr/2023:11:24:05 +0000] "GET /api?api_key=K3y9&access_token=at.1&client_secret=cs-9 HTTP/1.1" 200 12 "https://bob:s3cret@example.org/" "curl/8.0" "Bearer abcdef0123456789""#,
+        &["K3y9", "at.1", "cs-9", "s3cret", "abcdef0123456789"],
+        &["token", "url-credentials"],
+    ),
+    (
+        r#"10.0.0.1 - - [13/Apr/2023:11:24:06 +0000] "GET /cb?code=1&id_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl HTTP/1.1" 302 0 "-" "Mozilla/5.0""#,
+        &["eyJhbGciOiJIUzI1NiJ9"],
+        &["jwt"],
+    ),
+    (
+        r#"10.0.0.1 - - [13/Apr/2023:11:24:07 +0000] "POST /hook?pwd=p4ss&passwd=x&secret=y&apikey=z HTTP/1.1" 200 2 "-" "Go-http-client/1.1" "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl""#,
+        &["p4ss", "=x&", "=y&", "=z ", "eyJzdWIi"],
+        &["password", "token", "jwt"],
+    ),
+];
+
+#[test]
+fn access_lines_lose_secrets_and_still_parse() {
+    for (line, gone, kinds) in ACCESS {
+        let (out, r) = red(line);
+        for g in *gone {
+            assert!(!out.contains(g), "{g} left in {out}");
+        }
+        for k in *kinds {
+            assert!(r.counts().contains_key(k), "{k} not counted: {out}");
+        }
+        assert!(out.contains("HTTP/1.1\" "), "{out}");
+        fully_parsed(&nginx_access::NginxAccess, &out);
+    }
+}
+
+#[test]
+fn error_lines_lose_secrets_and_still_parse() {
+    let line = r#"2023/04/13 11:24:04 [error] 789202#789202: *14 connect() failed (111: Connection refused) while connecting to upstream, client: 192.168.1.20, server: app.example.org, request: "GET /reset?token=abc123&password=hunter2 HTTP/1.1", upstream: "http://192.168.1.5:8000/reset?token=abc123&password=hunter2", host: "app.example.org", referrer: "https://u:pw@app.example.org/""#;
+    let (out, r) = red(line);
+    assert!(
+        !out.contains("hunter2") && !out.contains("abc123") && !out.contains(":pw@"),
+        "{out}"
+    );
+    assert_eq!(r.counts().get("password"), Some(&2));
+    assert_eq!(r.counts().get("token"), Some(&2));
+    assert!(
+        out.contains("client: 192.168.1.20, server: app.example.org"),
+        "{out}"
+    );
+    fully_parsed(&nginx_error::NginxError, &out);
+    let e = nginx_error::parse_line(out.as_bytes()).unwrap();
+    assert!(e.context.iter().any(|(k, _)| *k == b"upstream"));
+}
+
+#[test]
+fn journal_json_lines_stay_valid_json() {
+    let lines = [
+        r#"{"__REALTIME_TIMESTAMP":"1681385044000000","_SYSTEMD_UNIT":"gunicorn.service","PRIORITY":"6","MESSAGE":"login ok password=hunter2 token=\"abc123\" Authorization: Bearer abcdef0123456789"}"#,
+        r#"{"__REALTIME_TIMESTAMP":"1681385044000001","_SYSTEMD_UNIT":"app.service","PRIORITY":"3","MESSAGE":"payload {\"password\": \"hunter2\", \"user\": \"bob\"} DATABASE_URL=postgres://app:hunter2@db/app"}"#,
+        r#"{"__REALTIME_TIMESTAMP":"1681385044000002","_SYSTEMD_UNIT":"app.service","PRIORITY":"3","MESSAGE":"-----BEGIN RSA PRIVATE KEY-----\nMIIEhunter2AAAB\n-----END RSA PRIVATE KEY-----","_CMDLINE":"mysql -uapp -phunter2 app"}"#,
+        r#"{"__REALTIME_TIMESTAMP":"1681385044000003","_SYSTEMD_UNIT":"app.service","PRIORITY":"3","MESSAGE":"env DJANGO_SECRET_KEY=hunter2 AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY gh ghp_hunter2hunter2hunter2hunter2hunter2 slack xoxb-1234567890-hunter2"}"#,
+    ];
+    for line in lines {
+        let (out, r) = red(line);
+        assert!(!out.contains("hunter2"), "{out}");
+        assert!(
+            !out.contains("abc123")
+                && !out.contains("wJalrXUtnFEMI")
+                && !out.contains("AKIAIOSFODNN7EXAMPLE"),
+            "{out}"
+        );
+        assert!(r.total() > 0);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert!(
+            v["MESSAGE"].as_str().unwrap().contains("[REDACTED:"),
+            "{out}"
+        );
+        fully_parsed(&journal_json::JournalJson, &out);
+    }
+}
+
+#[test]
+fn headers_cookies_keys_and_command_lines() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "Authorization: Basic dXNlcjpodW50ZXIy",
+            "Authorization: [REDACTED:authorization]",
+            "authorization",
+        ),
+        (
+            "Cookie: sessionid=abc; csrftoken=def",
+            "Cookie: [REDACTED:cookie]",
+            "cookie",
+        ),
+        (
+            "Set-Cookie: sessionid=abc; Path=/; HttpOnly",
+            "Set-Cookie: [REDACTED:cookie]",
+            "cookie",
+        ),
+        (
+            "X-Api-Key: k-123",
+            "X-Api-Key: [REDACTED:authorization]",
+            "authorization",
+        ),
+        (
+            "headers={'Authorization': 'Bearer abc.def.ghi', 'Accept': '*/*'}",
+            "headers={'Authorization': '[REDACTED:authorization]', 'Accept': '*/*'}",
+            "authorization",
+        ),
+        (
+            "proxy_set_header Authorization \"Basic dXNlcjpodW50ZXIy\";",
+            "proxy_set_header Authorization \"Basic [REDACTED:authorization]\";",
+            "authorization",
+        ),
+        (
+            "ExecStart=/usr/bin/app --db-password=hunter2 --port 80",
+            "ExecStart=/usr/bin/app --db-password=[REDACTED:password] --port 80",
+            "password",
+        ),
+        (
+            "ExecStart=/usr/bin/app --password hunter2 -v",
+            "ExecStart=/usr/bin/app --password [REDACTED:password] -v",
+            "password",
+        ),
+        (
+            "mysqldump -u root -phunter2 db",
+            "mysqldump -u root -p[REDACTED:password] db",
+            "password",
+        ),
+        (
+            "Environment=DB_PASSWORD=hunter2 DEBUG=0",
+            "Environment=DB_PASSWORD=[REDACTED:env] DEBUG=0",
+            "env",
+        ),
+        ("SECRET_KEY: hunter2", "SECRET_KEY: [REDACTED:env]", "env"),
+        (
+            "export GITHUB_TOKEN=\"hunter2\"",
+            "export GITHUB_TOKEN=\"[REDACTED:env]\"",
+            "env",
+        ),
+        (
+            "secret_key = 'hunter2'",
+            "secret_key = '[REDACTED:token]'",
+            "token",
+        ),
+        (
+            "redis://:hunter2@cache:6379/0",
+            "redis://:[REDACTED:url-credentials]@cache:6379/0",
+            "url-credentials",
+        ),
+        (
+            "key AKIAIOSFODNN7EXAMPLE here",
+            "key [REDACTED:aws-key] here",
+            "aws-key",
+        ),
+        (
+            "a\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nhunter2hunter2==\n-----END OPENSSH PRIVATE KEY-----\nz",
+            "a\n-----BEGIN OPENSSH PRIVATE KEY-----\n[REDACTED:private-key]\n-----END OPENSSH PRIVATE KEY-----\nz",
+            "private-key",
+        ),
+    ];
+    for (input, want, kind) in cases {
+        let (out, r) = red(input);
+        assert_eq!(&out, want);
+        assert!(r.counts().contains_key(kind), "{kind}: {:?}", r.counts());
+    }
+}
+
+#[test]
+fn look_alikes_survive() {
+    let keep = [
+        r#"10.0.0.1 - - [13/Apr/2023:11:24:04 +0000] "GET /accounts/password_reset/ HTTP/1.1" 200 512 "-" "Mozilla/5.0""#,
+        r#"10.0.0.1 - - [13/Apr/2023:11:24:04 +0000] "GET /token-usage HTTP/1.1" 200 2 "-" "Mozilla/5.0""#,
+        r#"10.0.0.1 - - [13/Apr/2023:11:24:04 +0000] "GET /gifts/secret_santa/ HTTP/1.1" 200 2 "-" "Mozilla/5.0""#,
+        "CSRF token missing or incorrect.",
+        "the token was refreshed; invalid token in request",
+        "passwordless login enabled",
+        "Author: Jane Doe <jane@example.org>",
+        "request id 3f2b8c1e-9d4a-4e5b-8c7d-1a2b3c4d5e6f",
+        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "Using basic authentication for the bearer of this card",
+        "max_tokens=100 token_type=bearer password_reset=1 PWD=/srv/app",
+        "mkdir -p /run/gunicorn && nginx -p /tmp/prefix -c nginx.conf",
+        "2023/04/13 11:24:04 [error] 7#7: *1 open() \"/srv/static/token.js\" failed (2: No such file or directory)",
+        "Apr 13 11:24:04 web1 systemd[1]: Started gunicorn.service - gunicorn daemon.",
+        "ssl_certificate_key /etc/ssl/private/app.key;",
+    ];
+    for line in keep {
+        let (out, r) = red(line);
+        assert_eq!(out, line);
+        assert_eq!(r.total(), 0, "{line}");
+    }
+}
+
+#[test]
+fn ips_go_only_when_asked_and_the_hosts_own_stay() {
+    let line = r#"2023/04/13 11:24:04 [error] 7#7: *14 connect() failed (111: Connection refused) while connecting to upstream, client: 192.168.1.20, server: app, request: "GET / HTTP/1.1", upstream: "http://192.168.1.5:8000/", host: "app" from [2001:db8::7]:5000 and 127.0.0.1 at 11:24:04"#;
+    let (out, _) = red(line);
+    assert_eq!(out, line);
+    let mut r = Redactor::with_ips();
+    r.keep_ips_in("proxy_pass http://192.168.1.5:8000/;");
+    let out = r.redact_text(line);
+    assert!(out.contains("client: [REDACTED:ip], server"), "{out}");
+    assert!(out.contains("http://192.168.1.5:8000/"), "{out}");
+    assert!(
+        out.contains("[[REDACTED:ip]]:5000") && out.contains("127.0.0.1 at 11:24:04"),
+        "{out}"
+    );
+    assert_eq!(r.counts().get("ip"), Some(&2));
+    fully_parsed(&nginx_error::NginxError, &out);
+}
+
+#[test]
+fn secret_keys() {
+    for k in [
+        "DB_PASSWORD",
+        "PGPASSWORD",
+        "DJANGO_SECRET_KEY",
+        "SENTRY_DSN",
+        "api_key",
+        "client_secret",
+        "csrfmiddlewaretoken",
+        "SECRET_KEY_BASE",
+        "x-amz-signature",
+    ] {
+        assert!(secret_key(k).is_some(), "{k}");
+    }
+    for k in [
+        "PWD",
+        "secret_santa",
+        "password_reset",
+        "max_tokens",
+        "token_type",
+        "SECRET_KEY_FILE",
+        "DATABASE_URL",
+        "passwordless",
+        "primary_key",
+        "Author",
+    ] {
+        assert_eq!(secret_key(k), None, "{k}");
+    }
+}
