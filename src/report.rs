@@ -13,9 +13,14 @@ use crate::model::source::flag;
 use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
 use crate::text::sanitize;
 
-/// Text from logs in a Markdown code span or block: inert, one line, no backticks to break out.
+/// Text from logs in a Markdown code span or block: inert, one line, no backticks to break
+/// out, and redacted (secrets, e-mail addresses, card numbers: a report is shared widely).
 fn code(s: &str) -> String {
-    sanitize(s.lines().next().unwrap_or_default())
+    let line = s.lines().next().unwrap_or_default();
+    let line = crate::capture::redact::Redactor::new()
+        .with_pii(true)
+        .redact_text(line);
+    sanitize(&line)
         .replace('`', "'")
         .chars()
         .take(200)

@@ -13,8 +13,14 @@
 //! upstream, allow/deny) and the local addresses of listening sockets, so the host's own
 //! side of the story still lines up; client and peer addresses go.
 
+#[cfg(test)]
+mod corpus;
+mod export;
 mod ip;
+mod json;
 mod keys;
+mod pii;
+mod private_key;
 mod rules;
 #[cfg(test)]
 mod tests;
@@ -30,8 +36,16 @@ use rules::{Rule, decide, rules};
 pub struct Redactor {
     counts: BTreeMap<&'static str, u64>,
     ips: bool,
+    pii: bool,
     keep: HashSet<IpAddr>,
+    /// Key blocks open per stream, within one [`Redactor::redact_bytes`].
+    blocks: private_key::KeyBlocks,
+    /// How deep in JSON inside JSON strings.
+    depth: u8,
 }
+
+/// JSON in a JSON string in a JSON string...: decoded this many levels down.
+const MAX_DEPTH: u8 = 4;
 
 impl Redactor {
     /// Secrets only; IP addresses are kept.
@@ -45,6 +59,12 @@ impl Redactor {
             ips: true,
             ..Redactor::default()
         }
+    }
+
+    /// Also replace e-mail addresses and payment card numbers (`--redact-pii`, the report).
+    pub fn with_pii(mut self, on: bool) -> Redactor {
+        self.pii = on;
+        self
     }
 
     /// Keep every IP address found in `text` (the host's own: nginx -T, listeners).
@@ -73,18 +93,96 @@ impl Redactor {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Redact any bytes; bytes that are not UTF-8 pass through unchanged.
+    /// Redact one file or stream. Bytes that are not UTF-8 pass through unchanged; a journal
+    /// export stream is redacted field by field; JSON lines stay JSON lines.
     pub fn redact_bytes(&mut self, data: &[u8]) -> Vec<u8> {
+        self.blocks.clear();
+        let out = if export::looks_like(data) {
+            export::redact(self, data)
+        } else {
+            self.redact_lines(data)
+        };
+        self.blocks.clear();
+        out
+    }
+
+    /// Text: the rules over the whole of it, then line by line JSON values and key blocks
+    /// logged a line at a time (the whole text is one stream).
+    fn redact_lines(&mut self, data: &[u8]) -> Vec<u8> {
+        let cur = self.redact_value(data);
+        let mut out = Vec::with_capacity(cur.len());
+        for line in cur.split_inclusive(|b| *b == b'\n') {
+            if let Some(l) = json::redact_line(self, line) {
+                out.extend_from_slice(&l);
+            } else if let Some(l) = self.key_lines(b"", line) {
+                out.extend_from_slice(&l);
+            } else {
+                out.extend_from_slice(line);
+            }
+        }
+        out
+    }
+
+    /// A value decoded from inside a record (a JSON string, an export field): rules, and the
+    /// JSON lines it holds, a few levels deep.
+    fn redact_nested(&mut self, data: &[u8]) -> Vec<u8> {
+        if self.depth >= MAX_DEPTH {
+            return self.redact_value(data);
+        }
+        self.depth += 1;
+        let cur = self.redact_value(data);
+        let mut out = Vec::with_capacity(cur.len());
+        for line in cur.split_inclusive(|b| *b == b'\n') {
+            match json::redact_line(self, line) {
+                Some(l) => out.extend_from_slice(&l),
+                None => out.extend_from_slice(line),
+            }
+        }
+        self.depth -= 1;
+        out
+    }
+
+    /// Key data in one record of `stream` while a key block is open there.
+    fn key_lines(&mut self, stream: &[u8], text: &[u8]) -> Option<Vec<u8>> {
+        let (out, blocks) = self.blocks.feed(stream, text)?;
+        if blocks > 0 {
+            *self.counts.entry("private-key").or_insert(0) += blocks;
+        }
+        Some(out)
+    }
+
+    /// The rules, personal data (when asked) and IP addresses (when asked) over `data`.
+    fn redact_value(&mut self, data: &[u8]) -> Vec<u8> {
         let mut cur = data.to_vec();
         for rule in rules() {
             if let Some(next) = self.apply(rule, &cur) {
                 cur = next;
             }
         }
+        if self.pii {
+            cur = self.redact_pii(&cur);
+        }
         if self.ips {
             cur = self.redact_ips(&cur);
         }
         cur
+    }
+
+    fn redact_pii(&mut self, text: &[u8]) -> Vec<u8> {
+        let spans = pii::spans(text);
+        if spans.is_empty() {
+            return text.to_vec();
+        }
+        let mut out = Vec::with_capacity(text.len());
+        let mut last = 0;
+        for (s, e, kind) in spans {
+            out.extend_from_slice(&text[last..s]);
+            out.extend_from_slice(format!("[REDACTED:{kind}]").as_bytes());
+            last = e;
+            *self.counts.entry(kind).or_insert(0) += 1;
+        }
+        out.extend_from_slice(&text[last..]);
+        out
     }
 
     /// One rule over `text`; `None` when it changed nothing.
@@ -107,7 +205,11 @@ impl Redactor {
             };
             if start >= last {
                 out.extend_from_slice(&text[last..start]);
-                out.extend_from_slice(format!("[REDACTED:{kind}]").as_bytes());
+                if matches!(rule.how, rules::How::PrivateKey) {
+                    out.extend_from_slice(&private_key::body(&text[start..end]));
+                } else {
+                    out.extend_from_slice(format!("[REDACTED:{kind}]").as_bytes());
+                }
                 last = end;
                 changed = true;
                 *self.counts.entry(kind).or_insert(0) += 1;

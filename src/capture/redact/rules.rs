@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use regex::bytes::{Captures, Regex};
 
-use super::keys::secret_key;
+use super::keys::{Place, secret_key_at};
 
 /// How a rule decides what to replace.
 #[derive(Clone, Copy)]
@@ -19,6 +19,8 @@ pub(super) enum How {
     Bearer,
     /// A private key block: the body between BEGIN and END (line breaks kept).
     PrivateKey,
+    /// `scheme://user:password@host`: not when the "password" is a port and a path.
+    UrlCredentials,
 }
 
 pub(super) struct Rule {
@@ -29,16 +31,30 @@ pub(super) struct Rule {
 /// Values end at white space, `&`, a quote or a backslash (so JSON strings stay closed).
 const VALUE: &str = r#"(?:\\"(?P<s1>[^"\\\r\n]*)\\"|"(?P<s2>[^"\\\r\n]*)"|'(?P<s3>[^'\\\r\n]*)'|(?P<s4>[^\s&"'\\=\[][^\s&"'\\]*))"#;
 
+/// A quoted or bare value on a command line.
+const ARG: &str = r#"(?:'(?P<s1>[^'\r\n]*)'|"(?P<s2>[^"\\\r\n]*)"|(?P<s3>[^\s"'\\]+))"#;
+
+/// A key name: also bracketed (`user[password]`) or percent-encoded (`pass%77ord`).
+const KEY: &str = r"(?P<k>[A-Za-z_%][A-Za-z0-9_.%\[\]-]*)";
+
+/// The markers around a private key block (PEM, OpenSSH, PGP).
+pub(super) const BEGIN_KEY: &str = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
+const END_KEY: &str = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
+
 pub(super) fn rule_sources() -> Vec<(String, How)> {
     vec![
-        // Private key blocks, BEGIN to END, over lines or `\n` escapes (journal JSON).
+        // Private key blocks, BEGIN to END, over lines or `\n` escapes (journal JSON); PGP
+        // armour adds `Version: ...` headers and a blank line.
         (
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?P<s>(?:[A-Za-z0-9+/=:,. \t\r\n-]|\\n|\\r)*?)-----END [A-Z0-9 ]*PRIVATE KEY-----".into(),
+            format!(
+                r"{BEGIN_KEY}(?P<s>(?:[A-Za-z0-9+/=:,.()_ \t\r\n-]|\\n|\\r)*?){END_KEY}"
+            ),
             How::PrivateKey,
         ),
-        // ... and a block cut before its END: the base64 lines after BEGIN.
+        // ... and a block cut before its END in one escaped string: the base64 after BEGIN.
+        // (Cut blocks over lines and records are the line pass's, in private_key.rs.)
         (
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?P<s>(?:[A-Za-z0-9+/=\r\n]|\\n|\\r)+)".into(),
+            format!(r"{BEGIN_KEY}(?P<s>(?:\\r)?\\n(?:[A-Za-z0-9+/=]|\\n|\\r)+)"),
             How::PrivateKey,
         ),
         // Header values, as in header dumps, Python dicts, curl -H.
@@ -46,10 +62,11 @@ pub(super) fn rule_sources() -> Vec<(String, How)> {
             r#"(?i)\b(?P<k>proxy-authorization|authorization|set-cookie|cookie|x-api-key|x-auth-token)\\?["']?[ \t]*:[ \t]*\\?["']?(?P<s>[^\r\n"'\\]*[^\s"'\\])"#.into(),
             How::Keyed,
         ),
-        // user:password@ in URLs.
+        // user:password@host in URLs; the password may hold `/`, `:` and `@`: it ends at the
+        // last `@` that a host name follows.
         (
-            r#"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@"'\\]*:(?P<s>[^/\s@"'\\]+)@"#.into(),
-            How::Fixed("url-credentials"),
+            r#"(?im)\b[a-z][a-z0-9+.-]*://[^/\s:@"'\\]*:(?P<s>[^\s"'\\?#]+)@(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?(?:[/?#\s"',;)]|$)"#.into(),
+            How::UrlCredentials,
         ),
         (
             r"\b(?P<s>eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)".into(),
@@ -80,28 +97,59 @@ pub(super) fn rule_sources() -> Vec<(String, How)> {
             r"\b(?P<s>xox[baprs]-[A-Za-z0-9-]{10,})".into(),
             How::Fixed("token"),
         ),
-        // Command lines: --password=x, --db-password x, mysql -px, sshpass -p x.
+        // Google API keys, Stripe secret and restricted keys.
         (
-            r#"(?:^|[\s"'])--(?:[A-Za-z0-9]+-)*(?:password|passwd|pass|token|secret|api-key)(?:=|[ \t]+)(?P<s>[^\s"'\\]+)"#.into(),
+            r"\b(?P<s>AIza[0-9A-Za-z_-]{35})".into(),
+            How::Fixed("token"),
+        ),
+        (
+            r"\b(?P<s>(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,})".into(),
+            How::Fixed("token"),
+        ),
+        // Command lines: --password=x, --db-password 'x', mysql -px / -p'x', sshpass -p x,
+        // redis-cli -a x, curl -u user:x.
+        (
+            format!(
+                r#"(?:^|[\s"'])--(?:[A-Za-z0-9]+-)*(?:password|passwd|pass|token|secret|api-key)(?:=|[ \t]+){ARG}"#
+            ),
             How::Fixed("password"),
         ),
         (
-            r#"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b[^\r\n"]*?[ \t]-p(?P<s>[^\s"'\\]+)"#.into(),
+            format!(
+                r#"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b[^\r\n"]*?[ \t]-p{ARG}"#
+            ),
             How::Fixed("password"),
         ),
         (
             r#"\bsshpass[ \t]+-p[ \t]*(?P<s>[^\s"'\\]+)"#.into(),
             How::Fixed("password"),
         ),
+        (
+            format!(r#"\bredis-cli\b[^\r\n"]*?[ \t]-a[ \t]+{ARG}"#),
+            How::Fixed("password"),
+        ),
+        (
+            r#"\bcurl\b[^\r\n"]*?[ \t](?:-u[ \t]*|--user(?:=|[ \t]+))(?:'[^':\r\n]*:(?P<s1>[^'\r\n]*)'|"[^":\\\r\n]*:(?P<s2>[^"\\\r\n]*)"|[^\s:"'\\]*:(?P<s3>[^\s"'\\]+))"#.into(),
+            How::Fixed("password"),
+        ),
         // "key": "value" (JSON, Python dicts, JSON inside a journal MESSAGE).
         (
-            r#"\\?["'](?P<k>[A-Za-z_][A-Za-z0-9_.-]*)\\?["'][ \t]*:[ \t]*(?:\\"(?P<s1>[^"\\\r\n]*)\\"|"(?P<s2>(?:[^"\\\r\n]|\\[^\r\n])*)"|'(?P<s3>[^'\\\r\n]*)')"#.into(),
+            format!(
+                r#"\\?["']{KEY}\\?["'][ \t]*:[ \t]*(?:\\"(?P<s1>[^"\\\r\n]*)\\"|"(?P<s2>(?:[^"\\\r\n]|\\[^\r\n])*)"|'(?P<s3>[^'\\\r\n]*)')"#
+            ),
             How::Keyed,
         ),
-        // key=value: query strings, forms, environment, logfmt, Python settings.
+        // "key": ["value", ...]: the first value (Django's QueryDict).
         (
             format!(
-                r#"(?m)(?:^|[\s?&;"'(,{{\[=])(?:export[ \t]+)?(?P<k>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*{VALUE}"#
+                r#"\\?["']{KEY}\\?["'][ \t]*:[ \t]*\[[ \t]*(?:\\"(?P<s1>[^"\\\r\n]*)\\"|"(?P<s2>(?:[^"\\\r\n]|\\[^\r\n])*)"|'(?P<s3>[^'\\\r\n]*)')"#
+            ),
+            How::Keyed,
+        ),
+        // key=value: query strings, fragments, forms, environment, logfmt, Python settings.
+        (
+            format!(
+                r#"(?m)(?:^|[\s?&;#"'(,{{\[=])(?:export[ \t]+)?{KEY}[ \t]*=[ \t]*{VALUE}"#
             ),
             How::Keyed,
         ),
@@ -149,6 +197,64 @@ fn basic_credentials(s: &[u8]) -> bool {
     out.contains(&b':') && out.iter().all(|b| (0x20..0x7f).contains(b))
 }
 
+/// An unquoted value that is code, not a secret: a call or an index (`tokenize(line)`,
+/// `form.cleaned_data[`), or, after a spaced `=`, an attribute (`self.token`) or a constant.
+fn code_like(v: &[u8], spaced: bool) -> bool {
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let path_end = v
+        .iter()
+        .position(|b| !(ident(b) || *b == b'.'))
+        .unwrap_or(v.len());
+    let path = &v[..path_end];
+    let starts_ident = path
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+    if !starts_ident || path.ends_with(b".") || path.windows(2).any(|w| w == b"..") {
+        return false;
+    }
+    match v.get(path_end) {
+        Some(b'(' | b'[') => true,
+        None => {
+            spaced
+                && (path.contains(&b'.')
+                    || matches!(path, b"None" | b"True" | b"False" | b"null" | b"nil"))
+        }
+        Some(_) => false,
+    }
+}
+
+/// An `Authorization:` value that is English, not a credential ("required for /admin"):
+/// two words or more, the first lower-case and no auth scheme.
+fn phrase(v: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(v) else {
+        return false;
+    };
+    let mut words = s.split_whitespace();
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let scheme = [
+        "basic",
+        "bearer",
+        "token",
+        "digest",
+        "negotiate",
+        "ntlm",
+        "apikey",
+        "key",
+        "jwt",
+        "oauth",
+        "hoba",
+        "mutual",
+        "dpop",
+        "gnap",
+        "hmac",
+        "signature",
+    ]
+    .contains(&first.to_ascii_lowercase().as_str());
+    words.next().is_some() && !scheme && first.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 /// A bearer value that is a token, not an English word after "bearer".
 fn token_like(s: &[u8]) -> bool {
     s.len() >= 20 || (s.len() >= 8 && s.iter().any(u8::is_ascii_digit))
@@ -166,8 +272,28 @@ pub(super) fn decide(how: How, c: &Captures, text: &[u8]) -> Option<(usize, usiz
     let kind = match how {
         How::Fixed(kind) => kind,
         How::Keyed => {
-            let key = std::str::from_utf8(c.name("k")?.as_bytes()).ok()?;
-            secret_key(key)?
+            let k = c.name("k")?;
+            let key = std::str::from_utf8(k.as_bytes()).ok()?;
+            let place = match k.start().checked_sub(1).map(|i| text[i]) {
+                Some(b'?' | b'&' | b';' | b'#') => Place::Query,
+                _ => Place::Other,
+            };
+            let kind = secret_key_at(key, place)?;
+            let spaced = text[k.end()..value.start()].contains(&b' ');
+            if c.name("s4").is_some() && code_like(v, spaced) {
+                return None;
+            }
+            if kind == "authorization" && phrase(v) {
+                return None;
+            }
+            kind
+        }
+        How::UrlCredentials => {
+            let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
+            if (1..=5).contains(&digits) && v.get(digits) == Some(&b'/') {
+                return None;
+            }
+            "url-credentials"
         }
         How::Basic => {
             if !basic_credentials(v) {
@@ -179,7 +305,13 @@ pub(super) fn decide(how: How, c: &Captures, text: &[u8]) -> Option<(usize, usiz
             let glued = text
                 .get(value.end())
                 .is_some_and(|b| b.is_ascii_alphanumeric());
-            if glued || !token_like(v) {
+            // `token_type=bearer HTTP/1.1`: "bearer" is a value there, not a scheme.
+            let as_value = c
+                .get(0)
+                .and_then(|m| m.start().checked_sub(1))
+                .map(|i| text[i])
+                == Some(b'=');
+            if glued || as_value || v.starts_with(b"HTTP/") || !token_like(v) {
                 return None;
             }
             "token"

@@ -186,7 +186,7 @@ fn headers_cookies_keys_and_command_lines() {
         ),
         (
             "a\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nhunter2hunter2==\n-----END OPENSSH PRIVATE KEY-----\nz",
-            "a\n-----BEGIN OPENSSH PRIVATE KEY-----\n[REDACTED:private-key]\n-----END OPENSSH PRIVATE KEY-----\nz",
+            "a\n-----BEGIN OPENSSH PRIVATE KEY-----\n[REDACTED:private-key]\n[REDACTED:private-key]\n-----END OPENSSH PRIVATE KEY-----\nz",
             "private-key",
         ),
     ];
@@ -270,4 +270,164 @@ fn secret_keys() {
     ] {
         assert_eq!(secret_key(k), None, "{k}");
     }
+}
+
+fn bytes_json(s: &str) -> String {
+    let n: Vec<String> = s.bytes().map(|b| b.to_string()).collect();
+    format!("[{}]", n.join(","))
+}
+
+#[test]
+fn a_message_stored_as_bytes_is_redacted_and_stays_bytes() {
+    let msg = "\x1b[31mlogin failed password=hunter2 for bob\x1b[0m";
+    let line = format!(
+        r#"{{"__REALTIME_TIMESTAMP":"1681385044000000","_SYSTEMD_UNIT":"app.service","MESSAGE":{}}}"#,
+        bytes_json(msg)
+    );
+    let (out, r) = red(&line);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let bytes: Vec<u8> = v["MESSAGE"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap() as u8)
+        .collect();
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("password=[REDACTED:password] for bob\x1b[0m"),
+        "{text}"
+    );
+    assert_eq!(r.counts().get("password"), Some(&1));
+    assert_eq!(v["__REALTIME_TIMESTAMP"], "1681385044000000");
+    fully_parsed(&journal_json::JournalJson, &out);
+}
+
+#[test]
+fn a_key_logged_one_entry_per_line_is_redacted_in_every_entry() {
+    let entry = |unit: &str, msg: &str| {
+        format!(
+            r#"{{"__REALTIME_TIMESTAMP":"1681385044000000","_SYSTEMD_UNIT":"{unit}","_PID":"7","MESSAGE":"{msg}"}}"#
+        )
+    };
+    let body = [
+        "MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+        "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+        "Lx0c9RH6QQH5Bdw8Bb8Oe0fQw7y0=",
+    ];
+    let mut lines = vec![entry("app.service", "-----BEGIN RSA PRIVATE KEY-----")];
+    lines.push(entry("app.service", body[0]));
+    // Another unit's line between two of the key's: it is no key data and stays.
+    lines.push(entry("nginx.service", "GET /static/app.js 200"));
+    lines.push(entry("app.service", body[1]));
+    lines.push(entry("app.service", body[2]));
+    lines.push(entry("app.service", "-----END RSA PRIVATE KEY-----"));
+    lines.push(entry(
+        "app.service",
+        "Started worker 0123456789abcdefABCDEF",
+    ));
+    let text = lines.join("\n") + "\n";
+    let (out, r) = red(&text);
+    for b in body {
+        assert!(!out.contains(b), "{b} left in {out}");
+    }
+    assert!(out.contains("GET /static/app.js 200"), "{out}");
+    assert!(
+        out.contains("Started worker 0123456789abcdefABCDEF"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), lines.len());
+    assert_eq!(r.counts().get("private-key"), Some(&1));
+    for l in out.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap();
+    }
+    // The same key in a syslog file, a prefix on every line.
+    let syslog = "Dec  7 23:15:01 web1 app[12]: -----BEGIN OPENSSH PRIVATE KEY-----\n\
+                  Dec  7 23:15:01 web1 app[12]: b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n\
+                  Dec  7 23:15:01 web1 app[12]: AAAAAAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAI\n\
+                  Dec  7 23:15:02 web1 app[12]: Listening at: unix:/run/app.sock\n";
+    let (out, _) = red(syslog);
+    assert!(
+        !out.contains("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("AAAAAAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAI"),
+        "{out}"
+    );
+    assert!(
+        out.contains("app[12]: Listening at: unix:/run/app.sock"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Dec  7 23:15:01 web1 app[12]: [REDACTED:private-key]\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn journal_export_keeps_its_lengths_and_every_entry() {
+    use crate::ingest::formats::journal_export::read_entry;
+    let mut data = Vec::new();
+    data.extend_from_slice(
+        b"__CURSOR=s=a;t=5f93634c2be6f\n__REALTIME_TIMESTAMP=1681386092000000\n_SYSTEMD_UNIT=app.service\nMESSAGE=boot token=abc123def\n\n",
+    );
+    let binary = b"\x1b[1mlogin\nDATABASE_URL=postgres://app:hunter2@db/app\x1b[0m";
+    data.extend_from_slice(
+        b"__CURSOR=s=a;t=5f93634c2be70\n__REALTIME_TIMESTAMP=1681386093000000\n_SYSTEMD_UNIT=app.service\nMESSAGE\n",
+    );
+    data.extend_from_slice(&(binary.len() as u64).to_le_bytes());
+    data.extend_from_slice(binary);
+    data.extend_from_slice(b"\nPRIORITY=3\n\n");
+    data.extend_from_slice(
+        b"__CURSOR=s=a;t=5f93634c2be71\n__REALTIME_TIMESTAMP=1681386094000000\nMESSAGE=done\n\n",
+    );
+    let mut r = Redactor::new();
+    let out = r.redact_bytes(&data);
+    let mut entries = Vec::new();
+    let mut pos = 0;
+    while pos < out.len() {
+        let (fields, next, cut) = read_entry(&out, pos);
+        assert!(!cut, "a length no longer matches");
+        if !fields.is_empty() {
+            entries.push(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        pos = next;
+    }
+    assert_eq!(entries.len(), 3);
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        !text.contains("hunter2") && !text.contains("abc123def"),
+        "{text}"
+    );
+    let msg = &entries[1].iter().find(|(k, _)| k == b"MESSAGE").unwrap().1;
+    assert!(msg.starts_with(b"\x1b[1mlogin\nDATABASE_URL=postgres://app:[REDACTED"));
+    assert_eq!(entries[1].last().unwrap().0, b"PRIORITY");
+    assert_eq!(entries[2][2].1, b"done");
+    assert_eq!(r.counts().get("url-credentials"), Some(&1));
+    // Untouched entries keep their bytes.
+    assert!(out.ends_with(b"MESSAGE=done\n\n"));
+    let sources = parse_str(
+        &crate::ingest::formats::journal_export::JournalExport,
+        &String::from_utf8_lossy(&out),
+        &ParseCtx::captured_in(2023, 4),
+    );
+    assert_eq!(sources.stats.records, 3);
+}
+
+#[test]
+fn code_and_english_are_not_secrets() {
+    let line = r#"10.0.0.1 - - [13/Apr/2023:11:24:06 +0000] "GET /cb?code=1&token_type=bearer HTTP/1.1" 302 0 "-" "Mozilla/5.0""#;
+    let (out, _) = red(line);
+    assert!(out.contains("token_type=bearer HTTP/1.1\" 302"), "{out}");
+    fully_parsed(&nginx_access::NginxAccess, &out);
+    let tb = "Traceback (most recent call last):\n  File \"/srv/app/views.py\", line 12, in login\n    token = tokenize(line)\n    password = form.cleaned_data['password']\nAuthorization: required for /admin\n";
+    let (out, r) = red(tb);
+    assert_eq!(out, tb);
+    assert_eq!(r.total(), 0);
 }
