@@ -321,6 +321,16 @@ mod tests {
     }
 
     #[test]
+    fn log_text_is_redacted_with_personal_data() {
+        let line = "charge for jane@example.org card 4111-1111-1111-1111 token=abc123x";
+        let out = code(line);
+        for gone in ["jane@example.org", "4111-1111", "abc123x"] {
+            assert!(!out.contains(gone), "{out}");
+        }
+        assert!(out.contains("[REDACTED:email]") && out.contains("[REDACTED:card]"));
+    }
+
+    #[test]
     fn log_text_cannot_break_out_of_a_code_span() {
         assert_eq!(
             code("a `rm -rf` \u{1b}]52;c;eA==\u{7} b\nsecond"),
