@@ -58,7 +58,11 @@ pub(super) fn redact(red: &mut Redactor, data: &[u8]) -> Vec<u8> {
                 entry.extend_from_slice(&(v.len() as u64).to_le_bytes());
             }
             entry.extend_from_slice(&v);
-            entry.push(b'\n');
+            // The byte after the value as it was: a newline, or nothing at the end of a cut
+            // stream.
+            if let Some(b) = data.get(offset(data, value) + value.len()) {
+                entry.push(*b);
+            }
         }
         if changed {
             out.extend_from_slice(&entry);
