@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")"
 R=..
 C=corpus
-mkdir -p $C/parse_file $C/bundle_archive $C/runbook $C/lesson $C/config $C/manifest_and_query
+mkdir -p $C/parse_file $C/bundle_archive $C/runbook $C/lesson $C/config $C/manifest_and_query $C/redact
 
 # parse_file: selector byte (index into PATHS in fuzz_targets/parse_file.rs), mode byte 0, content.
 sel() {
@@ -52,4 +52,8 @@ printf '\001status>=500 and path~^/api' > $C/manifest_and_query/q1
 printf '\001level>=error and text~"SIGKILL" and host=fuzz' > $C/manifest_and_query/q2
 printf '\0022023-04-13T11:24:04+02:00' > $C/manifest_and_query/i1
 printf '\003 1h30m' > $C/manifest_and_query/d1
+# redact: the bundles' logs and journals as they are (byte 0: 2, --redact-pii).
+find $R/tests/bundles -type f \( -name '*.log' -o -name 'journal.json' -o -name '*.export' \) | while read -r f; do
+  { printf '\002'; head -c 60000 "$f"; } > $C/redact/$(echo "${f#$R/tests/bundles/}" | tr '/:' '__')
+done
 ls $C | while read -r t; do echo "$t: $(ls $C/$t | wc -l) files"; done
