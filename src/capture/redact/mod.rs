@@ -154,7 +154,11 @@ impl Redactor {
     /// The rules, personal data (when asked) and IP addresses (when asked) over `data`.
     fn redact_value(&mut self, data: &[u8]) -> Vec<u8> {
         let mut cur = data.to_vec();
-        for rule in rules() {
+        let matched = rules::rule_set().map(|set| set.matches(data));
+        for (i, rule) in rules().iter().enumerate() {
+            if matched.as_ref().is_some_and(|m| !m.matched(i)) {
+                continue;
+            }
             if let Some(next) = self.apply(rule, &cur) {
                 cur = next;
             }

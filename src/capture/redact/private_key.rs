@@ -76,6 +76,10 @@ pub(super) fn body(span: &[u8]) -> Vec<u8> {
 }
 
 impl KeyBlocks {
+    pub(super) fn any_open(&self) -> bool {
+        !self.open.is_empty()
+    }
+
     pub(super) fn clear(&mut self) {
         self.open.clear();
     }

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use regex::bytes::{Captures, Regex};
+use regex::bytes::{Captures, Regex, RegexSet};
 
 use super::keys::{Place, secret_key_at};
 
@@ -169,6 +169,14 @@ pub(super) fn rules() -> &'static [Rule] {
             .filter_map(|(src, how)| Regex::new(&src).ok().map(|re| Rule { re, how }))
             .collect()
     })
+}
+
+/// All the rules at once: which of them match a text, found in one pass, so the others are
+/// not run (`None` if it cannot be built: then every rule runs).
+pub(super) fn rule_set() -> Option<&'static RegexSet> {
+    static SET: OnceLock<Option<RegexSet>> = OnceLock::new();
+    SET.get_or_init(|| RegexSet::new(rules().iter().map(|r| r.re.as_str())).ok())
+        .as_ref()
 }
 
 /// Does `s` decode as base64 to `user:password`?
