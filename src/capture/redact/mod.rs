@@ -1,17 +1,32 @@
 //! The redactor: finds secrets in text and replaces the secret part only with
 //! `[REDACTED:kind]`, keeping the rest of the line so logs still parse (an access line keeps
-//! its quotes, status and time; a journal JSON line stays valid JSON: replacements hold no
-//! quote or backslash, and a secret never spans a closing quote).
+//! its quotes, status and time; a JSON line stays valid JSON with the same keys: replacements
+//! hold no quote or backslash, a secret never spans a closing quote, and values decoded to be
+//! redacted are encoded again); no line is added or removed.
+//!
+//! One file or stream goes through [`Redactor::redact_bytes`]:
+//! - `rules.rs`: a regular expression per shape (key=value, headers, URLs, command lines,
+//!   vendor keys, key blocks), and what each replaces; `keys.rs` says which key names are
+//!   secret (also bracketed, percent-encoded, numbered);
+//! - `json.rs`: values of JSON lines the rules cannot see whole (escaped strings, JSON inside
+//!   them, a journal `MESSAGE` stored as an array of bytes);
+//! - `private_key.rs`: key blocks logged a line or a journal entry at a time, per stream;
+//! - `export.rs`: the journal export format, field by field, lengths rewritten;
+//! - `pii.rs`: e-mail addresses and card numbers, with [`Redactor::with_pii`];
+//! - `ip.rs`: IP addresses, with [`Redactor::with_ips`].
 //!
 //! Kinds: `password`, `token`, `cookie`, `authorization`, `jwt`, `url-credentials`,
 //! `aws-key`, `private-key`, `env` (a `KEY=value` / `KEY: value` whose upper-case key looks
-//! secret), and `ip` with [`Redactor::with_ips`].
+//! secret), `email` and `card` with [`Redactor::with_pii`], and `ip` with
+//! [`Redactor::with_ips`].
 //!
 //! IP addresses (only with `--redact-ips`): every IPv4 and IPv6 address is replaced except
 //! loopback (127.0.0.0/8, ::1), the unspecified addresses (0.0.0.0, ::) and the addresses
 //! given to [`Redactor::keep_ips_in`]: capture keeps those named in `nginx -T` (listen,
 //! upstream, allow/deny) and the local addresses of listening sockets, so the host's own
 //! side of the story still lines up; client and peer addresses go.
+//!
+//! `corpus` (tests) holds a line for every shape promised, and look-alikes that must stay.
 
 #[cfg(test)]
 mod corpus;

@@ -313,12 +313,14 @@ pub(super) fn decide(how: How, c: &Captures, text: &[u8]) -> Option<(usize, usiz
             let glued = text
                 .get(value.end())
                 .is_some_and(|b| b.is_ascii_alphanumeric());
-            // `token_type=bearer HTTP/1.1`: "bearer" is a value there, not a scheme.
-            let as_value = c
-                .get(0)
-                .and_then(|m| m.start().checked_sub(1))
-                .map(|i| text[i])
-                == Some(b'=');
+            // `token_type=bearer HTTP/1.1`: "bearer" is a value there, not a scheme (but in
+            // `authorization=Bearer x` it is one).
+            let start = c.get(0).map_or(0, |m| m.start());
+            let as_value = start.checked_sub(1).is_some_and(|i| text[i] == b'=')
+                && !text[start.saturating_sub(24)..start]
+                    .to_ascii_lowercase()
+                    .windows(4)
+                    .any(|w| w == b"auth");
             if glued || as_value || v.starts_with(b"HTTP/") || !token_like(v) {
                 return None;
             }
