@@ -257,6 +257,7 @@ pub(super) const KEEP: &[&str] = &[
     "-----BEGIN PUBLIC KEY-----",
     "Author: Jane Doe <jane@example.org>",
     "max_tokens=100 token_type=bearer",
+    "Started getty@tty1.service - Getty on tty1.",
     r#"{"__REALTIME_TIMESTAMP":"1681385044000000","__MONOTONIC_TIMESTAMP":"3791234567890","_SYSTEMD_UNIT":"app.service","MESSAGE":"ok"}"#,
 ];
 

@@ -18,6 +18,18 @@ fn offset(data: &[u8], part: &[u8]) -> usize {
     (part.as_ptr() as usize).saturating_sub(data.as_ptr() as usize)
 }
 
+/// Fields journald fills in itself (times, ids, numbers): never a secret, and a timestamp
+/// could pass for a card number.
+fn journal_own(name: &[u8]) -> bool {
+    name.starts_with(b"__")
+        || name.ends_with(b"_TIMESTAMP")
+        || name.ends_with(b"_ID")
+        || matches!(
+            name,
+            b"_PID" | b"_UID" | b"_GID" | b"PRIORITY" | b"SYSLOG_FACILITY" | b"_TRANSPORT"
+        )
+}
+
 const STREAM: [&[u8]; 3] = [b"_SYSTEMD_UNIT", b"SYSLOG_IDENTIFIER", b"_PID"];
 
 pub(super) fn redact(red: &mut Redactor, data: &[u8]) -> Vec<u8> {
@@ -42,7 +54,11 @@ pub(super) fn redact(red: &mut Redactor, data: &[u8]) -> Vec<u8> {
         let mut entry = Vec::with_capacity(next - pos);
         let mut changed = false;
         for (name, value) in &fields {
-            let mut v = red.redact_nested(value);
+            let mut v = if journal_own(name) {
+                value.to_vec()
+            } else {
+                red.redact_nested(value)
+            };
             if *name == b"MESSAGE"
                 && let Some(k) = red.key_lines(&stream, &v)
             {

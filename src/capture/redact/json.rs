@@ -149,14 +149,18 @@ fn bytes_json(b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Does the line look like a JSON object (its first byte that is not blank is `{`)?
+pub(super) fn is_object(line: &[u8]) -> bool {
+    line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
 /// Fields that name a journal stream (which program wrote the record).
 const STREAM: [&[u8]; 3] = [b"_SYSTEMD_UNIT", b"SYSLOG_IDENTIFIER", b"_PID"];
 
 /// Redact one JSON object line (after the rules ran over it); `None` when it is not a JSON
 /// object or nothing changed.
 pub(super) fn redact_line(red: &mut Redactor, line: &[u8]) -> Option<Vec<u8>> {
-    let first = line.iter().position(|b| !b.is_ascii_whitespace())?;
-    if line[first] != b'{' {
+    if !is_object(line) {
         return None;
     }
     // Most lines hold no escape, no byte array and no key: the rules saw them whole.

@@ -127,13 +127,12 @@ impl Redactor {
         let cur = self.redact_value(data);
         let mut out = Vec::with_capacity(cur.len());
         for line in cur.split_inclusive(|b| *b == b'\n') {
-            if let Some(l) = json::redact_line(self, line) {
-                out.extend_from_slice(&l);
-            } else if let Some(l) = self.key_lines(b"", line) {
-                out.extend_from_slice(&l);
+            let redacted = if json::is_object(line) {
+                json::redact_line(self, line)
             } else {
-                out.extend_from_slice(line);
-            }
+                self.key_lines(b"", line)
+            };
+            out.extend_from_slice(redacted.as_deref().unwrap_or(line));
         }
         out
     }

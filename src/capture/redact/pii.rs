@@ -7,6 +7,21 @@ use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 
+/// The suffixes of systemd unit names.
+const UNIT_TYPES: [&[u8]; 11] = [
+    b"service",
+    b"socket",
+    b"target",
+    b"timer",
+    b"mount",
+    b"automount",
+    b"path",
+    b"slice",
+    b"scope",
+    b"device",
+    b"swap",
+];
+
 fn email() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     RE.get_or_init(|| {
@@ -45,7 +60,15 @@ pub(super) fn spans(text: &[u8]) -> Vec<(usize, usize, &'static str)> {
     let mut out = Vec::new();
     if let Some(re) = email() {
         for m in re.find_iter(text) {
-            out.push((m.start(), m.end(), "email"));
+            // A templated systemd unit (`getty@tty1.service`) is no address.
+            let unit = m
+                .as_bytes()
+                .rsplit(|b| *b == b'.')
+                .next()
+                .is_some_and(|tld| UNIT_TYPES.contains(&tld));
+            if !unit {
+                out.push((m.start(), m.end(), "email"));
+            }
         }
     }
     if let Some(re) = card() {
