@@ -258,6 +258,8 @@ pub(super) const KEEP: &[&str] = &[
     "Author: Jane Doe <jane@example.org>",
     "max_tokens=100 token_type=bearer",
     "Started getty@tty1.service - Getty on tty1.",
+    r#"{"SESSION_ID":"14","USER_ID":"netadmin","MESSAGE":"New session 14 of user netadmin."}"#,
+    r#"          "password": "[REDACTED]","#,
     r#"{"__REALTIME_TIMESTAMP":"1681385044000000","__MONOTONIC_TIMESTAMP":"3791234567890","_SYSTEMD_UNIT":"app.service","MESSAGE":"ok"}"#,
 ];
 

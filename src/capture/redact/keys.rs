@@ -24,7 +24,8 @@ pub fn secret_key_at(key: &str, place: Place) -> Option<&'static str> {
     let key = plain_key(key);
     let lower = key.to_ascii_lowercase();
     match lower.as_str() {
-        "sessionid" | "session_id" | "jsessionid" | "phpsessid" | "asp.net_sessionid" => {
+        // (Not `session_id`: logind's SESSION_ID is a session's number.)
+        "sessionid" | "jsessionid" | "phpsessid" | "asp.net_sessionid" => {
             return Some("token");
         }
         "sid" | "session" | "code" | "key" | "auth_code" if place == Place::Query => {
@@ -158,7 +159,6 @@ fn named_secret(key: &str) -> Option<&'static str> {
     let kind = if password_word(last) {
         "password"
     } else if token_word(last)
-        || words.len() == 2 && words[0] == "session" && last == "id"
         || key_word(last)
             && (upper && last == "key" || words[..words.len() - 1].iter().any(|w| keyish_before(w)))
     {

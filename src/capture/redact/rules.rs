@@ -274,7 +274,8 @@ pub(super) fn decide(how: How, c: &Captures, text: &[u8]) -> Option<(usize, usiz
         .iter()
         .find_map(|n| c.name(n))?;
     let v = value.as_bytes();
-    if v.is_empty() || v.starts_with(b"[REDACTED:") {
+    // Already hidden, by us or by the tool that wrote it (cf env's `[REDACTED]`).
+    if v.is_empty() || v.starts_with(b"[REDACTED") {
         return None;
     }
     let kind = match how {

@@ -439,6 +439,12 @@ fn journal_export_keeps_the_journals_own_fields_with_pii() {
     let mut r = Redactor::new().with_pii(true);
     let out = r.redact_bytes(data);
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("__MONOTONIC_TIMESTAMP=3791234567890\n"), "{text}");
-    assert!(text.contains("MESSAGE=paid by [REDACTED:email]\n\n"), "{text}");
+    assert!(
+        text.contains("__MONOTONIC_TIMESTAMP=3791234567890\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("MESSAGE=paid by [REDACTED:email]\n\n"),
+        "{text}"
+    );
 }
