@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")"
 R=..
 C=corpus
-mkdir -p $C/parse_file $C/bundle_archive $C/runbook $C/lesson $C/config $C/manifest_and_query $C/names
+mkdir -p $C/parse_file $C/bundle_archive $C/runbook $C/lesson $C/config $C/manifest_and_query $C/names $C/redact
 
 # parse_file: selector byte (index into PATHS in fuzz_targets/parse_file.rs), mode byte 0, content.
 sel() {
@@ -55,4 +55,8 @@ printf '\003 1h30m' > $C/manifest_and_query/d1
 printf 'app/\033]52;c;ZXZpbA==\007x.log' > $C/names/osc52
 printf 'web1\342\200\256\302\233\n\t../..' > $C/names/bidi-c1
 printf '\360\237\221\251\342\200\215\360\237\222\273.host' > $C/names/zwj
+# redact: the bundles' logs and journals as they are (byte 0: 2, --redact-pii).
+find $R/tests/bundles -type f \( -name '*.log' -o -name 'journal.json' -o -name '*.export' \) | while read -r f; do
+  { printf '\002'; head -c 60000 "$f"; } > $C/redact/$(echo "${f#$R/tests/bundles/}" | tr '/:' '__')
+done
 ls $C | while read -r t; do echo "$t: $(ls $C/$t | wc -l) files"; done

@@ -13,9 +13,14 @@ use crate::model::source::flag;
 use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
 use crate::text::sanitize;
 
-/// Text from logs in a Markdown code span or block: inert, one line, no backticks to break out.
+/// Text from logs in a Markdown code span or block: inert, one line, no backticks to break
+/// out, and redacted (secrets, e-mail addresses, card numbers: a report is shared widely).
 fn code(s: &str) -> String {
-    sanitize(s.lines().next().unwrap_or_default())
+    let line = s.lines().next().unwrap_or_default();
+    let line = crate::capture::redact::Redactor::new()
+        .with_pii(true)
+        .redact_text(line);
+    sanitize(&line)
         .replace('`', "'")
         .chars()
         .take(200)
@@ -316,6 +321,16 @@ mod tests {
         assert!(!is_5xx(
             r#"1.2.3.4 - - [13/Apr/2023:11:24:04 +0000] "GET /502 HTTP/1.1" 200 5 "-" "x""#
         ));
+    }
+
+    #[test]
+    fn log_text_is_redacted_with_personal_data() {
+        let line = "charge for jane@example.org card 4111-1111-1111-1111 token=abc123x";
+        let out = code(line);
+        for gone in ["jane@example.org", "4111-1111", "abc123x"] {
+            assert!(!out.contains(gone), "{out}");
+        }
+        assert!(out.contains("[REDACTED:email]") && out.contains("[REDACTED:card]"));
     }
 
     #[test]

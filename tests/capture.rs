@@ -273,3 +273,82 @@ fn without_systemd_on_the_host_the_capture_still_succeeds() {
         );
     }
 }
+
+#[test]
+fn personal_data_goes_with_redact_pii_and_journal_bytes_are_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("pay.log");
+    std::fs::write(
+        &log,
+        "2023-04-13 11:24:04 charge for jane.doe@example.org card 4111 1111 1111 1111 password=hunter2\n",
+    )
+    .unwrap();
+    // journald writes a MESSAGE with colour codes as an array of bytes.
+    let msg: Vec<String> = "\x1b[31mlogin password=hunter2\x1b[0m"
+        .bytes()
+        .map(|b| b.to_string())
+        .collect();
+    let journal = dir.path().join("journal.json");
+    std::fs::write(
+        &journal,
+        format!(
+            "{{\"__REALTIME_TIMESTAMP\":\"1681385044000000\",\"_SYSTEMD_UNIT\":\"app.service\",\"MESSAGE\":[{}]}}\n",
+            msg.join(",")
+        ),
+    )
+    .unwrap();
+    let capture = |bundle: &Path, pii: bool| {
+        let mut cmd = sitrep();
+        cmd.arg("capture")
+            .arg("-o")
+            .arg(bundle)
+            .arg("--log")
+            .arg(&log)
+            .arg("--log")
+            .arg(&journal)
+            .args(["--no-systemd", "--since", "5m"])
+            .env("SITREP_NGINX", common::fake_nginx(dir.path()))
+            .env("SITREP_SS", "/nonexistent/ss");
+        if pii {
+            cmd.arg("--redact-pii");
+        }
+        let run = cmd.output().unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    };
+    let with = dir.path().join("with.tar.gz");
+    capture(&with, true);
+    let pay = entry(&with, "app/pay.log").unwrap();
+    assert!(
+        !pay.contains("jane.doe@example.org") && !pay.contains("4111 1111"),
+        "{pay}"
+    );
+    assert!(
+        pay.contains("[REDACTED:email]") && pay.contains("[REDACTED:card]"),
+        "{pay}"
+    );
+    let j = entry(&with, "app/journal.json").unwrap();
+    let hunter: Vec<String> = "hunter2".bytes().map(|b| b.to_string()).collect();
+    assert!(!j.contains(&hunter.join(",")), "{j}");
+    let v: serde_json::Value = serde_json::from_str(j.trim()).unwrap();
+    assert!(v["MESSAGE"].is_array(), "{j}");
+    let manifest = entry(&with, "manifest.toml").unwrap();
+    let m: toml::Table = toml::from_str(&manifest).unwrap();
+    assert_eq!(m["redaction"]["email"].as_integer(), Some(1), "{manifest}");
+    assert_eq!(
+        m["capture"]["redact_pii"].as_bool(),
+        Some(true),
+        "{manifest}"
+    );
+
+    let without = dir.path().join("without.tar.gz");
+    capture(&without, false);
+    let pay = entry(&without, "app/pay.log").unwrap();
+    assert!(
+        pay.contains("jane.doe@example.org") && !pay.contains("hunter2"),
+        "{pay}"
+    );
+}

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! sitrep capture -o FILE.tar.gz [--since 1h] [--unit U]... [--nginx-conf PATH] [--log PATH]...
-//!                [--no-systemd] [--no-redact] [--redact-ips]
+//!                [--no-systemd] [--no-redact] [--redact-ips] [--redact-pii]
 //! ```
 //!
 //! What goes in: `manifest.toml`; `systemd/units.json`, `systemd/show/NAME.txt` and
@@ -22,7 +22,8 @@
 //! output is (exit 2, one line). The bundle is built in `.NAME.partial-PID` beside `-o` and
 //! renamed at the end; on failure or Ctrl-C that file is removed. Nothing else is written.
 //! Every text file goes through the [`redact::Redactor`] unless `--no-redact`; `--redact-ips`
-//! also replaces client IP addresses (see [`redact`] for which ones stay).
+//! also replaces client IP addresses (see [`redact`] for which ones stay), `--redact-pii`
+//! e-mail addresses and payment card numbers.
 //!
 //! Commands run with stdin closed and a time limit; their names can be pointed elsewhere
 //! (tests, unusual installs) with environment variables: `SITREP_NGINX`, `SITREP_SYSTEMCTL`,
@@ -76,6 +77,10 @@ pub struct Args {
     /// Also replace client IP addresses with [REDACTED:ip].
     #[arg(long)]
     pub redact_ips: bool,
+    /// Also replace e-mail addresses and payment card numbers ([REDACTED:email],
+    /// [REDACTED:card]).
+    #[arg(long)]
+    pub redact_pii: bool,
     /// Capture these hosts over ssh instead of this one (comma-separated ssh destinations;
     /// -o DIR/ for a bundle per host, -o FILE.tar.gz for one bundle of all).
     #[arg(long, value_name = "HOST[,HOST...]", value_delimiter = ',')]
@@ -97,6 +102,7 @@ pub struct Options {
     pub systemd: bool,
     pub redact: bool,
     pub redact_ips: bool,
+    pub redact_pii: bool,
     pub programs: Programs,
 }
 
@@ -145,6 +151,7 @@ pub fn options(args: &Args, now: Micros) -> Result<Options, String> {
         systemd: !args.no_systemd,
         redact: !args.no_redact,
         redact_ips: args.redact_ips,
+        redact_pii: args.redact_pii,
         programs: Programs::from_env(),
     })
 }
@@ -249,6 +256,7 @@ struct WindowOut {
 struct CaptureOut {
     redacted: bool,
     redact_ips: bool,
+    redact_pii: bool,
     /// The ssh destination it was read over, and the name that host gives itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     ssh: Option<String>,
@@ -389,6 +397,7 @@ pub fn capture(
         } else {
             Redactor::new()
         }
+        .with_pii(opts.redact_pii)
     });
     let mut cap = Cap {
         opts,
@@ -927,6 +936,7 @@ fn manifest(cap: &mut Cap) -> Result<(), String> {
         capture: CaptureOut {
             redacted: cap.opts.redact,
             redact_ips: cap.opts.redact && cap.opts.redact_ips,
+            redact_pii: cap.opts.redact && cap.opts.redact_pii,
             ssh: cap.target.ssh().map(|(d, _)| d.to_string()),
             hostname: cap.target.ssh().map(|(_, h)| h.to_string()),
             missing: cap.missing.clone(),
@@ -965,6 +975,7 @@ mod tests {
             no_systemd: true,
             no_redact: false,
             redact_ips: false,
+            redact_pii: false,
             ssh: vec![],
             ssh_config: None,
         };
@@ -1004,6 +1015,7 @@ mod tests {
             capture: CaptureOut {
                 redacted: true,
                 redact_ips: false,
+                redact_pii: false,
                 ssh: None,
                 hostname: None,
                 missing: vec!["systemctl: not there".into()],

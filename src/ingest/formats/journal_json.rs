@@ -197,7 +197,7 @@ impl Format for JournalJson {
             };
             let pid = string_value(obj, &keys.pid).unwrap_or_default();
             let ident = string_value(obj, &keys.ident).unwrap_or_default();
-            let msg = message_head(obj, &keys);
+            let msg = message_head(obj, keys);
             // Lines of one message arrive together: same process, within a second.
             let close = out
                 .ts
