@@ -109,3 +109,52 @@ fn a_long_first_line_does_not_hide_an_access_log() {
         "{err}"
     );
 }
+
+/// The peak resident memory of the largest child process this test binary has waited for.
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage fills the struct it is given and reads nothing else.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) }, 0);
+    u64::try_from(u.ru_maxrss).unwrap() * 1024
+}
+
+#[test]
+fn loading_a_big_log_never_holds_all_of_its_pages() {
+    // 200 MB of access lines: counting them for the record bounds, and parsing them, each hand
+    // their pages back as they go, so the peak stays far below the file's size.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let pad = "x".repeat(60);
+    for i in 0..1_300_000u32 {
+        writeln!(
+            f,
+            "203.0.113.{} - - [10/Mar/2024:11:{:02}:{:02} +0000] \"GET /items/{i}?q={pad} HTTP/1.1\" 200 512 \"-\" \"curl/8.0\"",
+            i % 250,
+            i / 60_000 % 60,
+            i / 1_000 % 60
+        )
+        .unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 190_000_000, "{size}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sitrep"))
+        .args(["timeline", "--count"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1300000  total"));
+    let peak = children_peak_rss();
+    assert!(
+        peak < size / 2,
+        "peak RSS {} MB for a {} MB file",
+        peak >> 20,
+        size >> 20
+    );
+}

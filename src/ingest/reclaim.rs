@@ -47,6 +47,21 @@ pub fn release_all(map: &GuardedMap) {
     release(map.map(), map.len());
 }
 
+/// Run `read` over `map` a window at a time, in order, handing each window's pages back once
+/// read (a pass that reads a whole file, such as counting its lines, holds one window).
+pub fn scan_mapped<R>(map: &GuardedMap, mut read: impl FnMut(&[u8]) -> R) -> Vec<R> {
+    let m = map.map();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < m.len() {
+        let end = (at + STEP).min(m.len());
+        out.push(read(&m[at..end]));
+        release(m, end);
+        at = end;
+    }
+    out
+}
+
 /// The parser has reached byte `pos` of the registered file.
 #[inline]
 pub fn progress(pos: usize) {

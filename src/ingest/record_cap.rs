@@ -51,11 +51,19 @@ pub fn plan(
         .iter()
         .map(|e| {
             if must_count(e) {
-                let n = lines(&e.data);
-                if let crate::model::source::Bytes::Mapped(m) = &e.data {
-                    super::reclaim::release_all(m);
+                match &e.data {
+                    // Counted a window at a time, each handed back once counted, so a big
+                    // file's pages never all sit in memory at once.
+                    crate::model::source::Bytes::Mapped(m) => {
+                        super::reclaim::scan_mapped(m, |chunk| {
+                            memchr::memchr_iter(b'\n', chunk).count()
+                        })
+                        .into_iter()
+                        .sum::<usize>()
+                            + usize::from(!e.data.is_empty() && !e.data.ends_with(b"\n"))
+                    }
+                    _ => lines(&e.data),
                 }
-                n
             } else {
                 e.data.len()
             }
