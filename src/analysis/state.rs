@@ -752,6 +752,10 @@ fn scan_rows(
     let systemd = memchr::memmem::Finder::new(b"systemd");
     let mut out = Vec::new();
     for i in range {
+        if i % (1 << 17) == 0 {
+            // What this pass read is not needed again: keep a window resident, not the file.
+            s.release_pages();
+        }
         let row = s.row_in_time_order(i);
         if s.flags[row] & flag::TIME_INHERITED != 0 || s.ts[row] == UNTIMED {
             continue;

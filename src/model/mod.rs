@@ -23,6 +23,15 @@ pub struct Host {
 }
 
 impl Incident {
+    /// Hand every mapped file's pages back to the page cache: a pass over many records calls
+    /// this now and then so that what it has read does not stay resident (pages come back on
+    /// the next read, from the page cache).
+    pub fn release_pages(&self) {
+        for s in &self.sources {
+            s.release_pages();
+        }
+    }
+
     /// Take `skew` off the times of `host`'s records: its clock ran that far ahead. The order
     /// within each source is unchanged, so nothing else needs to be rebuilt.
     pub fn apply_skew(&mut self, host: &str, skew: time::Micros) -> bool {

@@ -160,6 +160,14 @@ impl Source {
         (n > 0).then(|| self.time_at(n - 1))
     }
 
+    /// Hand the file's pages back to the page cache, when it is mapped (a pass over many
+    /// records does this now and then; pages come back on the next read).
+    pub fn release_pages(&self) {
+        if let Bytes::Mapped(m) = &self.data {
+            crate::ingest::reclaim::release_all(m);
+        }
+    }
+
     /// Text of a record for people: lossy UTF-8, `\r` dropped, long lines cut with a marker.
     pub fn text(&self, row: usize) -> Cow<'_, str> {
         crate::ingest::formats::display_text(self.format, self.raw(row))

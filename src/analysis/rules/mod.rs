@@ -159,6 +159,10 @@ pub fn unit_config(incident: &Incident, host: &str) -> (Vec<UnitProps>, Vec<Unit
     (shown, files)
 }
 
+/// A pass over the timeline hands the files' pages back every this many records, so that a
+/// rule reading every record's text holds a window of the files, not all of them.
+const RELEASE_EVERY: usize = 1 << 18;
+
 /// What rules read, built once.
 pub struct Context<'a> {
     pub incident: &'a Incident,
@@ -214,11 +218,18 @@ impl<'a> Context<'a> {
     /// another access log of the host also holds is given once.
     pub fn records(&self, formats: &[FormatId]) -> impl Iterator<Item = (usize, usize)> + '_ {
         let wanted: Vec<FormatId> = formats.to_vec();
-        self.timeline.entries.iter().filter_map(move |e| {
-            let s = &self.incident.sources[e.source as usize];
-            (wanted.contains(&s.format) && s.flags[e.row as usize] & flag::DUPLICATE == 0)
-                .then_some((e.source as usize, e.row as usize))
-        })
+        self.timeline
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, e)| {
+                if i % RELEASE_EVERY == RELEASE_EVERY - 1 {
+                    self.incident.release_pages();
+                }
+                let s = &self.incident.sources[e.source as usize];
+                (wanted.contains(&s.format) && s.flags[e.row as usize] & flag::DUPLICATE == 0)
+                    .then_some((e.source as usize, e.row as usize))
+            })
     }
 
     /// The text of a record: borrowed from the file when it is plain text, else rendered once.
@@ -285,7 +296,13 @@ fn render_all(incident: &Incident) -> Vec<Option<Vec<Box<str>>>> {
                     .map(|from| {
                         scope.spawn(move || {
                             (from..(from + chunk).min(n))
-                                .map(|row| s.text(row).into_owned().into_boxed_str())
+                                .map(|row| {
+                                    if row % (1 << 16) == 0 {
+                                        // Keep a window of the file resident, not all of it.
+                                        s.release_pages();
+                                    }
+                                    s.text(row).into_owned().into_boxed_str()
+                                })
                                 .collect::<Vec<_>>()
                         })
                     })
@@ -293,6 +310,7 @@ fn render_all(incident: &Incident) -> Vec<Option<Vec<Box<str>>>> {
                 handles.into_iter().filter_map(|h| h.join().ok()).collect()
             });
             let all: Vec<Box<str>> = parts.into_iter().flatten().collect();
+            s.release_pages();
             (all.len() == n).then_some(all)
         })
         .collect()
