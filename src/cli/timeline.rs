@@ -136,11 +136,77 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
     if args.count {
         return print_counts(&incident, &tl, out);
     }
-    for e in &tl.entries {
+    write_records(&incident, &tl.entries, args.format, out)
+}
+
+/// Records formatted per chunk, this many to a chunk.
+const CHUNK: usize = 8192;
+
+/// Write `entries` in order, formatted in chunks on every core: each round formats as many
+/// chunks as there are cores side by side, then writes them in order, so memory holds a few
+/// chunks of output (and of the files' pages, handed back after each round), never the whole.
+fn write_records(
+    incident: &Incident,
+    entries: &[crate::analysis::timeline::Entry],
+    format: OutFormat,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each source's host and file as shown, made once.
+    let names: Vec<(String, String)> = incident
+        .sources
+        .iter()
+        .map(|s| {
+            (
+                crate::text::name(&s.host).into_owned(),
+                crate::text::name(&s.file).into_owned(),
+            )
+        })
+        .collect();
+    let names = &names;
+    for round in entries.chunks(CHUNK * threads) {
+        let bufs: Vec<Result<Vec<u8>, Failure>> = if threads == 1 {
+            vec![format_chunk(incident, names, round, format)]
+        } else {
+            std::thread::scope(|scope| {
+                let mut parts = round.chunks(CHUNK);
+                let first = parts.next().unwrap_or_default();
+                let handles: Vec<_> = parts
+                    .map(|c| scope.spawn(move || format_chunk(incident, names, c, format)))
+                    .collect();
+                let mut bufs = vec![format_chunk(incident, names, first, format)];
+                bufs.extend(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                );
+                bufs
+            })
+        };
+        for b in bufs {
+            out.write_all(&b?)?;
+        }
+        for s in &incident.sources {
+            s.release_pages();
+        }
+    }
+    Ok(())
+}
+
+/// The output lines of `entries`.
+fn format_chunk(
+    incident: &Incident,
+    names: &[(String, String)],
+    entries: &[crate::analysis::timeline::Entry],
+    format: OutFormat,
+) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::with_capacity(entries.len() * 160);
+    let mut clock = crate::model::time::UtcWriter::default();
+    for e in entries {
         let s = &incident.sources[e.source as usize];
         let row = e.row as usize;
         let text = s.text(row);
-        match args.format {
+        match format {
             OutFormat::Json => {
                 let rec = JsonRecord {
                     ts: format_utc(s.ts[row]),
@@ -157,13 +223,12 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
             OutFormat::Text => {
                 let text = sanitize(&text);
                 let mut lines = text.split('\n');
+                let (host, file) = &names[e.source as usize];
+                clock.write(&mut out, s.ts[row]);
                 writeln!(
                     out,
-                    "{} {} {:6} {}:{} {}",
-                    format_utc(s.ts[row]),
-                    crate::text::name(&s.host),
+                    " {host} {:6} {file}:{} {}",
                     s.sev[row].as_str(),
-                    crate::text::name(&s.file),
                     s.lines[row],
                     lines.next().unwrap_or_default()
                 )?;
@@ -173,7 +238,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
             }
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Merge the selected records: time bounds by binary search per source, the rest per record

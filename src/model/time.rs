@@ -42,6 +42,50 @@ pub fn civil_micros(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, us: u32) -
         + i64::from(us)
 }
 
+/// [`format_utc`] into a buffer, for output of many records: the text of the last second is
+/// kept, so records in the same second cost only their microseconds.
+#[derive(Default)]
+pub struct UtcWriter {
+    second: Option<(i64, [u8; 20])>,
+}
+
+impl UtcWriter {
+    pub fn write(&mut self, out: &mut Vec<u8>, t: Micros) {
+        if t == UNTIMED {
+            out.push(b'-');
+            return;
+        }
+        let secs = t.div_euclid(MICROS_PER_SEC);
+        let head = match self.second {
+            Some((s, head)) if s == secs => head,
+            _ => {
+                let full = format_utc(t);
+                let mut head = [0u8; 20];
+                match full.as_bytes().get(..20) {
+                    Some(h) if full.len() == 27 => head.copy_from_slice(h),
+                    // A year past 9999 or before 0: not the fixed width, written whole.
+                    _ => {
+                        self.second = None;
+                        out.extend_from_slice(full.as_bytes());
+                        return;
+                    }
+                }
+                self.second = Some((secs, head));
+                head
+            }
+        };
+        out.extend_from_slice(&head);
+        let mut us = t.rem_euclid(MICROS_PER_SEC);
+        let mut digits = [b'0'; 6];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (us % 10) as u8;
+            us /= 10;
+        }
+        out.extend_from_slice(&digits);
+        out.push(b'Z');
+    }
+}
+
 /// `2023-04-13T11:24:04.000000Z`, the one way sitrep prints an instant.
 pub fn format_utc(t: Micros) -> String {
     if t == UNTIMED {
@@ -197,6 +241,24 @@ pub fn parse_duration(s: &str) -> Option<Micros> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_utc_writer_writes_what_format_utc_says() {
+        let mut w = UtcWriter::default();
+        for t in [
+            0,
+            1_681_385_044_000_001,
+            1_681_385_044_999_999,
+            1_681_385_045_000_000,
+            -1,
+            UNTIMED,
+            253_402_300_800_000_000, // year 10000
+        ] {
+            let mut out = Vec::new();
+            w.write(&mut out, t);
+            assert_eq!(String::from_utf8(out).unwrap(), format_utc(t), "{t}");
+        }
+    }
 
     #[test]
     fn civil_round_trip() {
