@@ -837,3 +837,28 @@ fn several_hosts_are_grouped_in_units_and_sockets_and_one_can_be_kept() {
         "the footer names the filter"
     );
 }
+
+#[test]
+fn the_header_counts_the_rules_while_they_run() {
+    let total = sitrep::analysis::rules::RULES.len();
+    // A run that has not finished: the header says how far it is.
+    let mut app = app();
+    let (_tx, rx) = std::sync::mpsc::channel::<sitrep::ui::app::Ready>();
+    app.pending = Some(rx);
+    app.rules_done
+        .store(7, std::sync::atomic::Ordering::Relaxed);
+    let f = frame(&mut app, 200, 50);
+    assert!(f.contains(&format!("findings: rules 7/{total}")), "{f}");
+    // A real run counts every rule, then the header gives the findings.
+    let mut app = App::new_deferred(
+        load_files(demo::bundle(), &LoadOptions::default()),
+        &Default::default(),
+    );
+    let start = std::time::Instant::now();
+    while !app.poll_findings() {
+        assert!(start.elapsed().as_secs() < 60, "the rules never finished");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(app.rules_done(), total);
+    assert!(frame(&mut app, 200, 50).contains("findings (f)"));
+}

@@ -18,8 +18,17 @@ pub struct Analysis {
 
 /// Run the rules, then walk every runbook of `library` against the same evidence.
 pub fn analyse(incident: &crate::model::Incident, library: checklist::Library) -> Analysis {
+    analyse_counted(incident, library, &std::sync::atomic::AtomicUsize::new(0))
+}
+
+/// [`analyse`], counting in `rules_done` the rules that have finished, for a progress display.
+pub fn analyse_counted(
+    incident: &crate::model::Incident,
+    library: checklist::Library,
+    rules_done: &std::sync::atomic::AtomicUsize,
+) -> Analysis {
     let cx = rules::Context::new(incident);
-    let diagnosis = rules::diagnose_in(&cx);
+    let diagnosis = rules::diagnose_counted(&cx, rules_done);
     let checklist = checklist::Checklist::evaluate(&cx, &diagnosis, library);
     Analysis {
         diagnosis,

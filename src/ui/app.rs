@@ -191,6 +191,10 @@ pub struct App {
     /// The rules' and the checklist's result while they still run in the background (see
     /// [`App::new_deferred`]).
     pub pending: Option<std::sync::mpsc::Receiver<Ready>>,
+    /// How many rules the background run has finished, for the header.
+    pub rules_done: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// What the header last showed of that count (a change redraws it).
+    shown_rules_done: usize,
     /// Every runbook walked against the incident.
     pub checklist: crate::analysis::checklist::Checklist,
     /// The checklist pane: the runbook open, the chosen step, the person's marks.
@@ -364,10 +368,12 @@ impl App {
         let (tx, rx) = std::sync::mpsc::channel();
         let shared = std::sync::Arc::clone(&self.incident);
         let options = self.options.clone();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        self.rules_done = std::sync::Arc::clone(&done);
         std::thread::spawn(move || {
             let library =
                 crate::analysis::checklist::Library::load(options.runbooks.as_deref(), &shared);
-            let analysis = crate::analysis::analyse(&shared, library);
+            let analysis = crate::analysis::analyse_counted(&shared, library, &done);
             let key = options
                 .progress_key
                 .clone()
@@ -394,6 +400,8 @@ impl App {
         let mut app = App {
             diagnosis,
             pending: None,
+            rules_done: Default::default(),
+            shown_rules_done: 0,
             feed: None,
             options,
             checklist: Default::default(),
@@ -459,6 +467,11 @@ impl App {
         }
     }
 
+    /// How many rules the background run has finished.
+    pub fn rules_done(&self) -> usize {
+        self.rules_done.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Take the rules' result if the background run has finished; true when it just did.
     pub fn poll_findings(&mut self) -> bool {
         let Some(rx) = &self.pending else {
@@ -469,7 +482,14 @@ impl App {
                 self.take(ready);
                 true
             }
-            Err(std::sync::mpsc::TryRecvError::Empty) => false,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                let n = self.rules_done();
+                if n != self.shown_rules_done {
+                    self.shown_rules_done = n;
+                    self.dirty = true;
+                }
+                false
+            }
             Err(std::sync::mpsc::TryRecvError::Disconnected) => {
                 self.pending = None;
                 false

@@ -73,7 +73,11 @@ fn header(app: &App, theme: &Theme, width: u16) -> Line<'static> {
             if app.findings_hidden() {
                 "findings hidden (f) │ L lesson ".to_string()
             } else if app.pending.is_some() {
-                "findings: working… ".to_string()
+                format!(
+                    "findings: rules {}/{}… ",
+                    app.rules_done(),
+                    crate::analysis::rules::RULES.len()
+                )
             } else {
                 format!("{} findings (f) ", app.diagnosis.findings.len())
             },

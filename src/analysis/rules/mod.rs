@@ -365,7 +365,13 @@ pub fn diagnose(incident: &Incident) -> Diagnosis {
 
 /// Run every rule over a context already built (the checklist reads the same one).
 pub fn diagnose_in(cx: &Context) -> Diagnosis {
-    let mut findings: Vec<Finding> = run_rules(cx, RULES).into_iter().flatten().collect();
+    diagnose_counted(cx, &std::sync::atomic::AtomicUsize::new(0))
+}
+
+/// [`diagnose_in`], counting in `done` the rules that have finished (of [`RULES`]), for a
+/// progress display.
+pub fn diagnose_counted(cx: &Context, done: &std::sync::atomic::AtomicUsize) -> Diagnosis {
+    let mut findings: Vec<Finding> = run_rules(cx, RULES, done).into_iter().flatten().collect();
     let first_time = |f: &Finding| {
         f.evidence
             .iter()
@@ -398,12 +404,21 @@ pub fn diagnose_in(cx: &Context) -> Diagnosis {
 
 /// Each rule's findings, in the order of `rules`: the rules share the context read-only, so
 /// they run side by side on every core, each taking the next rule not yet taken.
-fn run_rules(cx: &Context, rules: &[&dyn Rule]) -> Vec<Vec<Finding>> {
+fn run_rules(
+    cx: &Context,
+    rules: &[&dyn Rule],
+    done: &std::sync::atomic::AtomicUsize,
+) -> Vec<Vec<Finding>> {
+    let check = |r: &&dyn Rule| {
+        let f = r.check(cx);
+        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(rules.len());
     if threads <= 1 {
-        return rules.iter().map(|r| r.check(cx)).collect();
+        return rules.iter().map(check).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut out: Vec<Vec<Finding>> = (0..rules.len()).map(|_| Vec::new()).collect();
@@ -415,7 +430,7 @@ fn run_rules(cx: &Context, rules: &[&dyn Rule]) -> Vec<Vec<Finding>> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(rule) = rules.get(i) else { break };
-                        done.push((i, rule.check(cx)));
+                        done.push((i, check(rule)));
                     }
                     done
                 })
