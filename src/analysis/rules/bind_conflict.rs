@@ -90,6 +90,14 @@ fn clashes(a: &Endpoint, b: &Endpoint) -> bool {
     a.served_by(b) || b.served_by(a)
 }
 
+/// The words a line must hold to be read further, searched at once (built once).
+fn words() -> Option<&'static regex::bytes::Regex> {
+    static WORDS: std::sync::OnceLock<Option<regex::bytes::Regex>> = std::sync::OnceLock::new();
+    WORDS
+        .get_or_init(|| regex::bytes::Regex::new("in use|Can't connect to").ok())
+        .as_ref()
+}
+
 impl Rule for BindConflict {
     fn id(&self) -> &'static str {
         "bind-conflict"
@@ -101,8 +109,7 @@ impl Rule for BindConflict {
         let mut groups: Vec<Group> = Vec::new();
         for r in cx.records(LOGS) {
             let raw = src[r.0].raw(r.1);
-            let maybe = memchr::memmem::find(raw, b"in use").is_some()
-                || memchr::memmem::find(raw, b"Can't connect to").is_some();
+            let maybe = words().is_none_or(|w| w.is_match(raw));
             if !maybe {
                 continue;
             }

@@ -144,6 +144,16 @@ fn journal_fields(raw: &[u8]) -> Option<(Option<String>, Option<String>)> {
     Some((s("_SYSTEMD_UNIT"), s("_CMDLINE")))
 }
 
+/// The words a line must hold to be read further, searched at once (built once).
+fn words() -> Option<&'static regex::bytes::Regex> {
+    static WORDS: std::sync::OnceLock<Option<regex::bytes::Regex>> = std::sync::OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            regex::bytes::Regex::new("runserver|development server|Running on http|flask run").ok()
+        })
+        .as_ref()
+}
+
 impl Rule for DevServerExposed {
     fn id(&self) -> &'static str {
         "dev-server-exposed"
@@ -228,10 +238,7 @@ impl Rule for DevServerExposed {
         for r in cx.records(LOGS) {
             let s = &src[r.0];
             let raw = s.raw(r.1);
-            let interesting = memchr::memmem::find(raw, b"runserver").is_some()
-                || memchr::memmem::find(raw, b"development server").is_some()
-                || memchr::memmem::find(raw, b"Running on http").is_some()
-                || memchr::memmem::find(raw, b"flask run").is_some();
+            let interesting = words().is_none_or(|w| w.is_match(raw));
             if !interesting {
                 continue;
             }
