@@ -73,20 +73,14 @@ fn a_million_line_record_is_drawn_and_scrolled_quickly() {
     let load = t0.elapsed();
     let tmux = common::Tmux::new("long-record");
     let t0 = Instant::now();
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "s",
-        "-x",
-        "200",
-        "-y",
-        "50",
+    tmux.start_at(
+        200,
+        50,
         &format!(
             "{bin} replay {}; echo SITREP-EXIT=$?; sleep 30",
             log.display()
         ),
-    ]);
+    );
     let total = format!("of {}", LINES + 3);
     let (_, screen) = until(
         &tmux,

@@ -47,22 +47,16 @@ fn emoji_in_host_names_keep_the_timeline_columns_aligned() {
     bundle(tmp.path(), "a", &fancy, 1);
     bundle(tmp.path(), "b", &plain, 2);
     let tmux = common::Tmux::new("wide-glyphs");
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "s",
-        "-x",
-        "200",
-        "-y",
-        "50",
+    tmux.start_at(
+        200,
+        50,
         &format!(
             "{} replay {} {}; echo SITREP-EXIT=$?; sleep 30",
             env!("CARGO_BIN_EXE_sitrep"),
             tmp.path().join("a").display(),
             tmp.path().join("b").display()
         ),
-    ]);
+    );
     let screen = tmux.wait_for("deploy by");
     let rows: Vec<&str> = screen
         .lines()

@@ -149,7 +149,13 @@ impl Tmux {
 
     /// Session `s` at 160x48 running the shell command `cmd`.
     pub fn start(&self, cmd: &str) {
-        self.run(&["new-session", "-d", "-s", "s", "-x", "160", "-y", "48", cmd]);
+        self.start_at(160, 48, cmd);
+    }
+
+    /// Session `s` at `width`x`height` running the shell command `cmd`.
+    pub fn start_at(&self, width: u16, height: u16, cmd: &str) {
+        let (w, h) = (width.to_string(), height.to_string());
+        self.run(&["new-session", "-d", "-s", "s", "-x", &w, "-y", &h, cmd]);
     }
 
     pub fn send(&self, keys: &[&str]) {
