@@ -30,45 +30,69 @@ struct Attempt {
 }
 
 /// Every request that can be part of a storm: the failed ones (4xx/5xx severity: 499 and
-/// 5xx among them), and the successes of clients that failed at least three times (a success
-/// breaks a series). Parsing only those keeps this rule cheap on millions of lines.
+/// 5xx among them), and the successes of the (host, client, method, path) groups that failed
+/// at least three times (a success breaks a series; a group with fewer failures holds none).
+/// Parsing only those keeps this rule cheap on millions of lines.
 fn attempts(cx: &Context) -> Vec<Attempt> {
     let src = &cx.incident.sources;
     let bad = |r: &(usize, usize)| src[r.0].sev[r.1] <= crate::model::severity::Severity::Warn;
     let failed_ones = parse_attempts(cx, cx.records(&[FormatId::NginxAccess]).filter(|r| bad(r)));
-    let mut per_client: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    type Group<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let group = |a: &Attempt| -> (String, String, String, String) {
+        (
+            a.host.clone(),
+            a.client.clone(),
+            a.method.clone(),
+            a.path.clone(),
+        )
+    };
+    let mut per_group: std::collections::HashMap<Group, usize> = Default::default();
     for a in failed_ones.iter().filter(|a| failed(a.status)) {
-        *per_client.entry(a.client.as_str()).or_default() += 1;
+        let k = (
+            a.host.as_str(),
+            a.client.as_str(),
+            a.method.as_str(),
+            a.path.as_str(),
+        );
+        *per_group.entry(k).or_default() += 1;
     }
-    let repeating: std::collections::HashSet<String> = per_client
+    let repeating: std::collections::HashSet<(String, String, String, String)> = per_group
         .iter()
         .filter(|(_, n)| **n >= 3)
-        .map(|(c, _)| c.to_string())
+        .map(|(k, _)| {
+            (
+                k.0.to_string(),
+                k.1.to_string(),
+                k.2.to_string(),
+                k.3.to_string(),
+            )
+        })
         .collect();
-    drop(per_client);
+    drop(per_group);
+    let clients: std::collections::HashSet<&str> = repeating.iter().map(|k| k.1.as_str()).collect();
     let mut all = failed_ones;
     if !repeating.is_empty() {
-        // One automaton for every repeating client (a regex of escaped literals is searched
-        // with Aho-Corasick), so a line is scanned once whatever the number of clients; a
-        // line it keeps is parsed, and its client checked, below. Past the automaton's size
-        // every line's client is read from its fields instead.
-        let pattern: Vec<String> = repeating.iter().map(|c| regex::escape(c)).collect();
-        let clients = regex::bytes::RegexBuilder::new(&pattern.join("|"))
+        // One automaton for the clients of those groups (a regex of escaped literals is
+        // searched with Aho-Corasick), so a line is scanned once whatever their number; a
+        // line it keeps is parsed, and its group checked, below. Past the automaton's size
+        // every line is parsed instead.
+        let pattern: Vec<String> = clients.iter().map(|c| regex::escape(c)).collect();
+        let automaton = regex::bytes::RegexBuilder::new(&pattern.join("|"))
             .size_limit(1 << 26)
             .dfa_size_limit(1 << 26)
             .build()
             .ok();
         let others = cx.records(&[FormatId::NginxAccess]).filter(|r| {
             !bad(r)
-                && clients
+                && automaton
                     .as_ref()
                     .is_none_or(|re| re.is_match(src[r.0].raw(r.1)))
         });
-        all.extend(
-            parse_attempts(cx, others)
-                .into_iter()
-                .filter(|a| repeating.contains(&a.client)),
-        );
+        let found: Vec<Attempt> = parse_attempts(cx, others)
+            .into_iter()
+            .filter(|a| repeating.contains(&group(a)))
+            .collect();
+        all.extend(found);
     }
     all.sort_by_key(|a| (cx.time(a.record), a.record));
     all
@@ -332,6 +356,36 @@ mod tests {
             let f = crate::analysis::rules::run_on_bundle(&RetryStorm, name);
             assert!(f.is_empty(), "{name}: {f:?}");
         }
+    }
+
+    #[test]
+    fn a_success_in_the_log_breaks_a_storm_only_for_its_own_request() {
+        let line = |t: &str, path: &str, status: u16| {
+            format!(
+                "198.51.100.7 - - [10/Mar/2024:08:{t} +0000] \"POST {path} HTTP/1.1\" {status} 0 \"-\" \"c\"\n"
+            )
+        };
+        let log = |middle: &str| {
+            [
+                line("00:00", "/run", 504),
+                line("00:10", "/run", 504),
+                line("00:30", middle, 200),
+                line("00:40", "/run", 504),
+                line("01:40", "/run", 504),
+            ]
+            .concat()
+        };
+        let run = |text: String| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("access.log"), text).unwrap();
+            crate::analysis::rules::run_on_path(&RetryStorm, dir.path())
+        };
+        // The same request succeeding between the failures: no storm.
+        assert!(run(log("/run")).is_empty());
+        // Another request of the same client succeeding: the storm stands.
+        let f = run(log("/other"));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].title.contains("4 attempts"), "{}", f[0].title);
     }
 
     #[test]
