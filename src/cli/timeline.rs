@@ -186,9 +186,7 @@ fn write_records(
         for b in bufs {
             out.write_all(&b?)?;
         }
-        for s in &incident.sources {
-            s.release_pages();
-        }
+        incident.release_pages();
     }
     Ok(())
 }

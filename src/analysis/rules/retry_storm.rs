@@ -34,44 +34,25 @@ struct Attempt {
 /// at least three times (a success breaks a series; a group with fewer failures holds none).
 /// Parsing only those keeps this rule cheap on millions of lines.
 fn attempts(cx: &Context) -> Vec<Attempt> {
+    /// (host, client, method, path), borrowed from the attempt.
+    fn group(a: &Attempt) -> (&str, &str, &str, &str) {
+        (&a.host, &a.client, &a.method, &a.path)
+    }
     let src = &cx.incident.sources;
     let bad = |r: &(usize, usize)| src[r.0].sev[r.1] <= crate::model::severity::Severity::Warn;
     let failed_ones = parse_attempts(cx, cx.records(&[FormatId::NginxAccess]).filter(|r| bad(r)));
-    type Group<'a> = (&'a str, &'a str, &'a str, &'a str);
-    let group = |a: &Attempt| -> (String, String, String, String) {
-        (
-            a.host.clone(),
-            a.client.clone(),
-            a.method.clone(),
-            a.path.clone(),
-        )
-    };
-    let mut per_group: std::collections::HashMap<Group, usize> = Default::default();
+    let mut per_group: std::collections::HashMap<_, usize> = Default::default();
     for a in failed_ones.iter().filter(|a| failed(a.status)) {
-        let k = (
-            a.host.as_str(),
-            a.client.as_str(),
-            a.method.as_str(),
-            a.path.as_str(),
-        );
-        *per_group.entry(k).or_default() += 1;
+        *per_group.entry(group(a)).or_default() += 1;
     }
-    let repeating: std::collections::HashSet<(String, String, String, String)> = per_group
-        .iter()
-        .filter(|(_, n)| **n >= 3)
-        .map(|(k, _)| {
-            (
-                k.0.to_string(),
-                k.1.to_string(),
-                k.2.to_string(),
-                k.3.to_string(),
-            )
-        })
+    let repeating: std::collections::HashSet<_> = per_group
+        .into_iter()
+        .filter(|(_, n)| *n >= 3)
+        .map(|(k, _)| k)
         .collect();
-    drop(per_group);
-    let clients: std::collections::HashSet<&str> = repeating.iter().map(|k| k.1.as_str()).collect();
-    let mut all = failed_ones;
+    let mut found: Vec<Attempt> = Vec::new();
     if !repeating.is_empty() {
+        let clients: std::collections::HashSet<&str> = repeating.iter().map(|k| k.1).collect();
         // One automaton for the clients of those groups (a regex of escaped literals is
         // searched with Aho-Corasick), so a line is scanned once whatever their number; a
         // line it keeps is parsed, and its group checked, below. Past the automaton's size
@@ -88,12 +69,14 @@ fn attempts(cx: &Context) -> Vec<Attempt> {
                     .as_ref()
                     .is_none_or(|re| re.is_match(src[r.0].raw(r.1)))
         });
-        let found: Vec<Attempt> = parse_attempts(cx, others)
+        found = parse_attempts(cx, others)
             .into_iter()
             .filter(|a| repeating.contains(&group(a)))
             .collect();
-        all.extend(found);
     }
+    drop(repeating);
+    let mut all = failed_ones;
+    all.extend(found);
     all.sort_by_key(|a| (cx.time(a.record), a.record));
     all
 }
