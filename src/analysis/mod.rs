@@ -5,6 +5,7 @@ pub mod checklist;
 pub mod knowledge;
 pub mod query;
 pub mod rules;
+pub mod scan;
 pub mod skew;
 pub mod state;
 pub mod timeline;
@@ -27,7 +28,7 @@ pub fn analyse_counted(
     library: checklist::Library,
     rules_done: &std::sync::atomic::AtomicUsize,
 ) -> Analysis {
-    let cx = rules::Context::new(incident);
+    let cx = rules::Context::looking_for(incident, library.lookouts());
     let diagnosis = rules::diagnose_counted(&cx, rules_done);
     let checklist = checklist::Checklist::evaluate(&cx, &diagnosis, library);
     Analysis {

@@ -236,7 +236,7 @@ fn decide_match(
     };
     let mut hits = Vec::new();
     let mut count = 0usize;
-    for r in cx.records(&source.formats) {
+    for r in cx.records_matching(&source.formats, regex) {
         if regex.is_match(&cx.text(r)) && of_unit(r) {
             count += 1;
             if hits.len() < MAX_EVIDENCE {

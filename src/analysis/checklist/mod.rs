@@ -69,6 +69,20 @@ pub struct Library {
 }
 
 impl Library {
+    /// What the regex checks of every runbook look for, for the rules' one scan.
+    pub fn lookouts(&self) -> Vec<crate::analysis::scan::Wanted> {
+        self.runbooks
+            .iter()
+            .flat_map(|b| &b.steps)
+            .filter_map(|s| match &s.check {
+                Some(check::Check::Match { source, regex, .. }) => {
+                    Some(crate::analysis::scan::Wanted::regex(&source.formats, regex))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn builtin() -> Library {
         let mut lib = Library::default();
         for (name, text) in BUILTIN {

@@ -7,6 +7,7 @@
 //! importlib), named like `app/__init__.py:2`.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
@@ -27,6 +28,18 @@ const LOGS: &[FormatId] = &[
 
 /// How far before the halt the worker's traceback may be.
 const LOOKBACK: Micros = 60 * MICROS_PER_SEC;
+
+/// Every line [`is_halt`] or [`is_bad_exit`] is true of holds one of these.
+const TRIGGERS: Lookout = Lookout {
+    name: "app-boot-failure/triggers",
+    formats: LOGS,
+    words: &[
+        "Worker failed to boot",
+        "HaltServer",
+        "App failed to load",
+        "Main process exited, code=exited, status=",
+    ],
+};
 
 /// One frame of a traceback: `File "/srv/app/app/__init__.py", line 2, in <module>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,33 +195,30 @@ impl Rule for AppBootFailure {
         "app-boot-failure"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&TRIGGERS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let records: Vec<(usize, usize)> = cx.records(LOGS).collect();
         // Records that say the app did not come up.
-        let triggers: Vec<usize> = records
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                let t = cx.text(**r);
+        let triggers: Vec<(usize, usize)> = cx
+            .records_with(&TRIGGERS)
+            .filter(|r| {
+                let t = cx.text(*r);
                 is_halt(&t) || is_bad_exit(&t)
             })
-            .map(|(i, _)| i)
             .collect();
         // (key, traceback record, halt record, info)
         type Found = (String, (usize, usize), (usize, usize), TracebackInfo);
         let mut found: Vec<Found> = Vec::new();
-        for &i in &triggers {
-            let trigger = records[i];
+        for &trigger in &triggers {
             let t_trigger = cx.time(trigger);
             let trig_text = cx.text(trigger);
             // The first traceback with an application frame in the minute before (same
             // source), else the app-loading error gunicorn printed bare.
             let mut best: Option<((usize, usize), TracebackInfo)> = None;
             let mut bare: Option<((usize, usize), TracebackInfo)> = None;
-            for &r in records[..=i].iter().rev() {
-                if r.0 != trigger.0 {
-                    continue;
-                }
+            for r in cx.back_in_source(trigger) {
                 let t = cx.time(r);
                 if t_trigger != UNTIMED && t != UNTIMED && t_trigger.saturating_sub(t) > LOOKBACK {
                     break;

@@ -5,6 +5,7 @@
 //! process that listens on that address in the socket snapshots, when there is one.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::analysis::state::Listener;
 use crate::ingest::formats::ss::Endpoint;
 use crate::model::format_id::FormatId;
@@ -90,29 +91,32 @@ fn clashes(a: &Endpoint, b: &Endpoint) -> bool {
     a.served_by(b) || b.served_by(a)
 }
 
-/// The words a line must hold to be read further, searched at once (built once).
-fn words() -> Option<&'static regex::bytes::Regex> {
-    static WORDS: std::sync::OnceLock<Option<regex::bytes::Regex>> = std::sync::OnceLock::new();
-    WORDS
-        .get_or_init(|| regex::bytes::Regex::new("in use|Can't connect to").ok())
-        .as_ref()
-}
+/// Every line [`conflict`] reads an address from holds one of these.
+const CONFLICTS: Lookout = Lookout {
+    name: "bind-conflict/conflicts",
+    formats: LOGS,
+    words: &[
+        "Connection in use:",
+        "Can't connect to ",
+        "Address already in use",
+        "address already in use",
+    ],
+};
 
 impl Rule for BindConflict {
     fn id(&self) -> &'static str {
         "bind-conflict"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&CONFLICTS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let src = &cx.incident.sources;
         // (host, who, address, records)
         let mut groups: Vec<Group> = Vec::new();
-        for r in cx.records(LOGS) {
-            let raw = src[r.0].raw(r.1);
-            let maybe = words().is_none_or(|w| w.is_match(raw));
-            if !maybe {
-                continue;
-            }
+        for r in cx.records_with(&CONFLICTS) {
             let Some((who, address)) = conflict(&cx.text(r)) else {
                 continue;
             };

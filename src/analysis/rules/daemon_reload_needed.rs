@@ -6,6 +6,7 @@
 //! (`systemctl cat`), such as `SocketGroup=svc-api` loaded while the file says `www-data`.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::ingest::formats::systemctl_cat::{UnitFile, effective};
 use crate::ingest::formats::systemctl_show::UnitProps;
 use crate::model::format_id::FormatId;
@@ -88,6 +89,13 @@ fn warned_unit(text: &str) -> Option<String> {
     (unit.contains('.') && !unit.is_empty()).then(|| unit.to_string())
 }
 
+/// systemd's warning, in any timed log.
+const WARNINGS: Lookout = Lookout {
+    name: "daemon-reload-needed/warnings",
+    formats: FormatId::ALL,
+    words: &["changed on disk"],
+};
+
 fn is_warning(text: &str) -> bool {
     text.contains("changed on disk") && text.contains("daemon-reload")
 }
@@ -130,6 +138,10 @@ impl Rule for DaemonReloadNeeded {
         "daemon-reload-needed"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&WARNINGS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // (host, unit, evidence)
         let mut hits: Vec<(String, String, Vec<Evidence>)> = Vec::new();
@@ -166,7 +178,10 @@ impl Rule for DaemonReloadNeeded {
             .copied()
             .filter(|f| !FILES.contains(f) && *f != FormatId::NginxConfig)
             .collect();
-        for r in cx.records(&timed) {
+        for r in cx
+            .records_with(&WARNINGS)
+            .filter(|r| timed.contains(&cx.incident.sources[r.0].format))
+        {
             let text = cx.text(r);
             if is_warning(&text)
                 && let Some(unit) = warned_unit(&text)

@@ -7,6 +7,7 @@
 //! network policy to the target is listed.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::time::{MICROS_PER_SEC, Micros, TzReason, UNTIMED, format_utc};
@@ -25,6 +26,13 @@ struct Warning {
     total: Option<u32>,
     path: Option<String>,
 }
+
+/// urllib3's retry warnings, in any log.
+const RETRIES: Lookout = Lookout {
+    name: "dependency-refused/retries",
+    formats: FormatId::ALL,
+    words: &["Retrying (Retry("],
+};
 
 fn refused(text: &str) -> bool {
     text.contains("Connection refused") || text.contains("Errno 111")
@@ -135,12 +143,16 @@ impl Rule for DependencyRefused {
         "dependency-refused"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&RETRIES]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // Retry warnings by source; the same stream may be in two files (cf logs as the CLI
         // and as a web console prints them): use the source with the most, preferring one whose
         // lines carry their own zone.
         let mut by_source: Vec<(usize, Vec<Warning>)> = Vec::new();
-        for r in cx.records(FormatId::ALL) {
+        for r in cx.records_with(&RETRIES) {
             let Some(w) = warning(cx, r) else { continue };
             match by_source.iter_mut().find(|(s, _)| *s == r.0) {
                 Some((_, v)) => v.push(w),

@@ -6,6 +6,7 @@
 //! an inactive firewall when the bundle shows one.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::analysis::state::Listener;
 use crate::ingest::formats::app_command::ServerKind;
 use crate::ingest::formats::ss::Endpoint;
@@ -144,19 +145,26 @@ fn journal_fields(raw: &[u8]) -> Option<(Option<String>, Option<String>)> {
     Some((s("_SYSTEMD_UNIT"), s("_CMDLINE")))
 }
 
-/// The words a line must hold to be read further, searched at once (built once).
-fn words() -> Option<&'static regex::bytes::Regex> {
-    static WORDS: std::sync::OnceLock<Option<regex::bytes::Regex>> = std::sync::OnceLock::new();
-    WORDS
-        .get_or_init(|| {
-            regex::bytes::Regex::new("runserver|development server|Running on http|flask run").ok()
-        })
-        .as_ref()
-}
+/// The words a dev server's log line or command line holds.
+const DEV_LINES: Lookout = Lookout {
+    name: "dev-server-exposed/lines",
+    formats: LOGS,
+    words: &[
+        "runserver",
+        "development server",
+        "Running on http",
+        // `flask run` split by any whitespace.
+        "flask",
+    ],
+};
 
 impl Rule for DevServerExposed {
     fn id(&self) -> &'static str {
         "dev-server-exposed"
+    }
+
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&DEV_LINES]
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
@@ -235,13 +243,9 @@ impl Rule for DevServerExposed {
         }
         // Log lines of a dev server.
         let mut by_host: Vec<Seen> = Vec::new();
-        for r in cx.records(LOGS) {
+        for r in cx.records_with(&DEV_LINES) {
             let s = &src[r.0];
             let raw = s.raw(r.1);
-            let interesting = words().is_none_or(|w| w.is_match(raw));
-            if !interesting {
-                continue;
-            }
             let text = cx.text(r);
             let (unit, cmdline) = if s.format == FormatId::JournalJson {
                 journal_fields(raw).unwrap_or((None, None))

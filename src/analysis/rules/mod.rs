@@ -22,6 +22,7 @@ pub mod worker_timeout;
 use serde::Serialize;
 
 use crate::analysis::appserver::{AppServer, app_servers};
+use crate::analysis::scan::{self, Lookout, Scan, Wanted};
 use crate::analysis::state::{Sockets, Units};
 use crate::analysis::timeline::Timeline;
 use crate::ingest::formats::nginx_config::{Config, parse_config};
@@ -114,6 +115,11 @@ pub struct Finding {
 pub trait Rule: Sync {
     fn id(&self) -> &'static str;
     fn check(&self, cx: &Context) -> Vec<Finding>;
+    /// What the rule looks for in the text of records: the one scan of every source hands
+    /// [`Context::records_with`] only the records that may hold it.
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[]
+    }
     /// Why the rule cannot judge this incident, when an input it compares is missing from the
     /// bundle (or would only be a default assumed). A check that rests on a silent rule is then
     /// unknown, not passed.
@@ -166,10 +172,9 @@ const RELEASE_EVERY: usize = 1 << 18;
 /// What rules read, built once.
 pub struct Context<'a> {
     pub incident: &'a Incident,
-    /// Text of the records of sources whose text is rendered (the journal's JSON and export
-    /// forms), rendered once for every rule; `None` for sources whose text is their bytes.
-    rendered: Vec<Option<Vec<Box<str>>>>,
     pub timeline: Timeline,
+    /// The records each rule's and check's lookout kept, from one search of every source.
+    scan: Scan,
     pub units: Units,
     pub sockets: Sockets,
     pub nginx: Vec<NginxDump>,
@@ -179,6 +184,20 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(incident: &'a Incident) -> Context<'a> {
+        Context::looking_for(incident, Vec::new())
+    }
+
+    /// A context whose scan looks, besides for every rule's lookouts, for `extra` (the
+    /// checklist's).
+    pub fn looking_for(incident: &'a Incident, extra: Vec<Wanted>) -> Context<'a> {
+        let mut wanted: Vec<Wanted> = RULES
+            .iter()
+            .flat_map(|r| r.lookouts())
+            .map(|l| Wanted::from(*l))
+            .collect();
+        wanted.extend(extra);
+        let timeline = Timeline::all(&incident.sources);
+        let scan = Scan::run(incident, &timeline, &wanted);
         let nginx = incident
             .sources
             .iter()
@@ -191,8 +210,8 @@ impl<'a> Context<'a> {
             })
             .collect();
         let mut cx = Context {
-            rendered: render_all(incident),
-            timeline: Timeline::all(&incident.sources),
+            scan,
+            timeline,
             units: Units::build(incident),
             sockets: Sockets::build(incident),
             nginx,
@@ -232,17 +251,89 @@ impl<'a> Context<'a> {
             })
     }
 
-    /// The text of a record: borrowed from the file when it is plain text, else rendered once.
-    pub fn text(&self, (source, row): (usize, usize)) -> std::borrow::Cow<'_, str> {
-        match self
-            .rendered
-            .get(source)
-            .and_then(|r| r.as_ref())
-            .and_then(|r| r.get(row))
-        {
-            Some(t) => std::borrow::Cow::Borrowed(t),
-            None => self.incident.sources[source].text(row),
+    /// The records [`Context::records`] gives for `lookout.formats` whose text may hold one
+    /// of its words (and some that do not: the caller tests the text), in time order.
+    pub fn records_with(&self, lookout: &Lookout) -> Box<dyn Iterator<Item = (usize, usize)> + '_> {
+        match self.scan.kept(lookout.name) {
+            Some((kept, formats)) => Box::new(self.kept_records(kept, formats)),
+            // Not searched for (a rule that did not declare it): read every record's bytes.
+            None => Box::new(self.records_holding(lookout.formats, lookout.words)),
         }
+    }
+
+    /// The records at timeline positions `kept` that are of `formats` and not duplicates.
+    fn kept_records<'s>(
+        &'s self,
+        kept: &'s [u32],
+        formats: &'s [FormatId],
+    ) -> impl Iterator<Item = (usize, usize)> + 's {
+        kept.iter().filter_map(move |at| {
+            let e = self.timeline.entries[*at as usize];
+            let s = &self.incident.sources[e.source as usize];
+            (formats.contains(&s.format) && s.flags[e.row as usize] & flag::DUPLICATE == 0)
+                .then_some((e.source as usize, e.row as usize))
+        })
+    }
+
+    /// The records of `formats` whose text may hold one of `words` (case as given), found
+    /// by reading each record's bytes: for words known only at run time (a unit's name).
+    pub fn records_holding<'w>(
+        &'w self,
+        formats: &'w [FormatId],
+        words: &'w [&'w str],
+    ) -> impl Iterator<Item = (usize, usize)> + 'w {
+        let finders: Vec<Vec<memchr::memmem::Finder<'w>>> = FormatId::ALL
+            .iter()
+            .map(|f| {
+                let w: Option<Vec<_>> = words
+                    .iter()
+                    .map(|w| scan::searchable(*f, w).map(memchr::memmem::Finder::new))
+                    .collect();
+                w.unwrap_or_default()
+            })
+            .collect();
+        self.records(formats).filter(move |(source, row)| {
+            let s = &self.incident.sources[*source];
+            let i = FormatId::ALL
+                .iter()
+                .position(|f| *f == s.format)
+                .unwrap_or(0);
+            // A word with nothing to search for (or no word) keeps every record.
+            finders[i].is_empty() || scan::may_hold(s.format, s.raw(*row), &finders[i])
+        })
+    }
+
+    /// The records of `formats` whose text may match `regex`, from the scan when the
+    /// checklist asked for it beforehand (see [`Wanted::regex`]), else every record.
+    pub fn records_matching(
+        &self,
+        formats: &[FormatId],
+        regex: &regex::Regex,
+    ) -> Box<dyn Iterator<Item = (usize, usize)> + '_> {
+        match self.scan.kept(&Wanted::regex_name(formats, regex)) {
+            Some((kept, formats)) => Box::new(self.kept_records(kept, formats)),
+            None => Box::new(self.records(formats)),
+        }
+    }
+
+    /// Record `r` and the records of its source before it, going back in time (as
+    /// [`Context::records`] gives them: timed, no duplicates).
+    pub fn back_in_source(
+        &self,
+        (source, row): (usize, usize),
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let s = &self.incident.sources[source];
+        let from = s.seek(s.ts[row]);
+        let at = (from..s.timed_len()).find(|p| s.row_in_time_order(*p) == row);
+        at.map_or(0..0, |p| 0..p + 1)
+            .rev()
+            .map(move |p| (source, s.row_in_time_order(p)))
+            .filter(move |(_, r)| s.flags[*r] & flag::DUPLICATE == 0)
+    }
+
+    /// The text of a record (rendered for the journal's JSON and export forms).
+    pub fn text(&self, (source, row): (usize, usize)) -> std::borrow::Cow<'_, str> {
+        self.incident.sources[source].text(row)
     }
 
     pub fn time(&self, (source, row): (usize, usize)) -> Micros {
@@ -276,44 +367,6 @@ impl<'a> Context<'a> {
             .or_else(|| (n > 0).then(|| self.timeline.time(n - 1)))
             .unwrap_or(UNTIMED)
     }
-}
-
-/// Render the text of every record of the journal sources, on all cores.
-fn render_all(incident: &Incident) -> Vec<Option<Vec<Box<str>>>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    incident
-        .sources
-        .iter()
-        .map(|s| {
-            if !matches!(s.format, FormatId::JournalJson | FormatId::JournalExport) {
-                return None;
-            }
-            let n = s.len();
-            let chunk = n.div_ceil(threads).max(1);
-            let parts: Vec<Vec<Box<str>>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..n)
-                    .step_by(chunk)
-                    .map(|from| {
-                        scope.spawn(move || {
-                            (from..(from + chunk).min(n))
-                                .map(|row| {
-                                    if row % (1 << 16) == 0 {
-                                        // Keep a window of the file resident, not all of it.
-                                        s.release_pages();
-                                    }
-                                    s.text(row).into_owned().into_boxed_str()
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles.into_iter().filter_map(|h| h.join().ok()).collect()
-            });
-            let all: Vec<Box<str>> = parts.into_iter().flatten().collect();
-            s.release_pages();
-            (all.len() == n).then_some(all)
-        })
-        .collect()
 }
 
 /// Test support: a bundle of `tests/bundles`, loaded.

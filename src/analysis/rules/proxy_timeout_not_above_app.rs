@@ -81,7 +81,7 @@ fn records_with(
     formats: &[FormatId],
     needles: &[&str],
 ) -> Vec<(usize, usize)> {
-    cx.records(formats)
+    cx.records_holding(formats, needles)
         .filter(|r| cx.incident.sources[r.0].host == host)
         .filter(|r| {
             let t = cx.text(*r);

@@ -6,6 +6,7 @@
 
 use super::{Context, Depth, Evidence, Finding, Rule};
 use crate::analysis::appserver::NO_APP_SERVER;
+use crate::analysis::scan::Lookout;
 use crate::ingest::formats::app_command::ServerKind;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
@@ -17,6 +18,25 @@ const ASYNC_CLASSES: &[&str] = &["gevent", "eventlet", "tornado", "uvicorn"];
 
 type Rows = Vec<(usize, usize)>;
 
+const TIMEOUTS: Lookout = Lookout {
+    name: "too-few-workers/timeouts",
+    formats: &[
+        FormatId::Gunicorn,
+        FormatId::JournalJson,
+        FormatId::JournalExport,
+        FormatId::JournalShort,
+        FormatId::JournalShortIso,
+        FormatId::JournalShortPrecise,
+        FormatId::Generic,
+    ],
+    words: &["WORKER TIMEOUT", "HARAKIRI ON WORKER"],
+};
+const FAILED: Lookout = Lookout {
+    name: "too-few-workers/failed",
+    formats: &[FormatId::NginxAccess],
+    words: &["502", "503", "504"],
+};
+
 /// Does one worker process of this kind serve one request at a time (unless it runs
 /// threads)? uvicorn's workers are asynchronous; runserver runs a thread per request.
 fn one_request_per_worker(kind: ServerKind) -> bool {
@@ -26,15 +46,7 @@ fn one_request_per_worker(kind: ServerKind) -> bool {
 /// Records of `host` that show gunicorn struggling: (worker timeouts, 502/503/504 answers).
 fn struggles(cx: &Context, host: &str) -> (Rows, Rows) {
     let timeouts: Vec<(usize, usize)> = cx
-        .records(&[
-            FormatId::Gunicorn,
-            FormatId::JournalJson,
-            FormatId::JournalExport,
-            FormatId::JournalShort,
-            FormatId::JournalShortIso,
-            FormatId::JournalShortPrecise,
-            FormatId::Generic,
-        ])
+        .records_with(&TIMEOUTS)
         .filter(|r| cx.incident.sources[r.0].host == host)
         .filter(|r| {
             let t = cx.text(*r);
@@ -42,7 +54,7 @@ fn struggles(cx: &Context, host: &str) -> (Rows, Rows) {
         })
         .collect();
     let failed: Vec<(usize, usize)> = cx
-        .records(&[FormatId::NginxAccess])
+        .records_with(&FAILED)
         .filter(|r| cx.incident.sources[r.0].host == host)
         .filter(|r| {
             cx.incident
@@ -57,6 +69,10 @@ fn struggles(cx: &Context, host: &str) -> (Rows, Rows) {
 impl Rule for TooFewWorkers {
     fn id(&self) -> &'static str {
         "too-few-workers"
+    }
+
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&TIMEOUTS, &FAILED]
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {

@@ -5,6 +5,7 @@
 //! result...`) and the unit's own last journal lines before it failed.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::analysis::state::UnitState;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
@@ -14,6 +15,12 @@ pub struct UnitFailed;
 
 /// How many exits make a restart loop.
 const LOOP_EXITS: usize = 3;
+
+const EXITS: Lookout = Lookout {
+    name: "unit-failed/exits",
+    formats: FormatId::JOURNALS,
+    words: &["Main process exited"],
+};
 
 /// systemd's own lines about `unit` failing.
 fn is_failure_message(text: &str, unit: &str) -> bool {
@@ -81,9 +88,12 @@ impl Rule for UnitFailed {
         "unit-failed"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&EXITS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let end = cx.end();
-        let journal: Vec<(usize, usize)> = cx.records(FormatId::JOURNALS).collect();
         // (host, unit) of every failed unit at the end, then restart loops.
         let mut targets: Vec<UnitState> = cx
             .units
@@ -92,13 +102,13 @@ impl Rule for UnitFailed {
             .filter(UnitState::failed)
             .collect();
         let mut exits: Vec<(String, String, usize)> = Vec::new();
-        for r in &journal {
-            let text = cx.text(*r);
+        for r in cx.records_with(&EXITS) {
+            let text = cx.text(r);
             if !text.contains(": Main process exited") {
                 continue;
             }
             let host = &cx.incident.sources[r.0].host;
-            for u in units_of(cx, *r) {
+            for u in units_of(cx, r) {
                 if is_bad_exit(&text, &u) {
                     match exits.iter_mut().find(|e| &e.0 == host && e.1 == u) {
                         Some(e) => e.2 += 1,
@@ -123,24 +133,19 @@ impl Rule for UnitFailed {
                     .iter()
                     .find(|e| e.0 == st.host && e.1 == st.unit)
                     .map_or(0, |e| e.2);
-                self.finding(cx, &journal, &st, n)
+                self.finding(cx, &st, n)
             })
             .collect()
     }
 }
 
 impl UnitFailed {
-    fn finding(
-        &self,
-        cx: &Context,
-        journal: &[(usize, usize)],
-        st: &UnitState,
-        exits: usize,
-    ) -> Finding {
+    fn finding(&self, cx: &Context, st: &UnitState, exits: usize) -> Finding {
         let unit = st.unit.as_str();
-        let mine: Vec<(usize, usize)> = journal
-            .iter()
-            .copied()
+        // Both tests below need the unit's name without its suffix in the text.
+        let stem = [unit.rsplit_once('.').map_or(unit, |(s, _)| s)];
+        let mine: Vec<(usize, usize)> = cx
+            .records_holding(FormatId::JOURNALS, &stem)
             .filter(|r| cx.incident.sources[r.0].host == st.host)
             .filter(|r| {
                 let t = cx.text(*r);

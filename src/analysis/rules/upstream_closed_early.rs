@@ -5,6 +5,7 @@
 //! worker`, `exited with code`) logged within a few seconds of them.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::ingest::formats::nginx_error::parse_line;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
@@ -20,6 +21,27 @@ const APP_LOGS: &[FormatId] = &[
     FormatId::JournalShortIso,
     FormatId::JournalShortPrecise,
 ];
+
+const EARLY_CLOSES: Lookout = Lookout {
+    name: "upstream-closed-early/errors",
+    formats: &[FormatId::NginxError],
+    words: &[
+        "upstream prematurely closed connection",
+        "(104: Connection reset by peer)",
+    ],
+};
+/// Every line [`worker_event`] may be true of holds one of these.
+const WORKER_EVENTS: Lookout = Lookout {
+    name: "upstream-closed-early/worker-events",
+    formats: APP_LOGS,
+    words: &[
+        "WORKER TIMEOUT",
+        "was terminated due to signal",
+        "Worker exiting",
+        "Booting worker",
+        "Worker (pid:",
+    ],
+};
 
 /// How far apart nginx's error and gunicorn's worker death may be.
 const NEAR: Micros = 5 * MICROS_PER_SEC;
@@ -53,20 +75,24 @@ impl Rule for UpstreamClosedEarly {
         "upstream-closed-early"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&EARLY_CLOSES, &WORKER_EVENTS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let src = &cx.incident.sources;
         let hosts = cx.hosts_with(&[FormatId::NginxError]);
         let mut findings = Vec::new();
         for host in hosts {
             let errors: Vec<(usize, usize)> = cx
-                .records(&[FormatId::NginxError])
+                .records_with(&EARLY_CLOSES)
                 .filter(|r| src[r.0].host == host && closed_early(src[r.0].raw(r.1)))
                 .collect();
             if errors.is_empty() {
                 continue;
             }
             let workers: Vec<(usize, usize)> = cx
-                .records(APP_LOGS)
+                .records_with(&WORKER_EVENTS)
                 .filter(|r| src[r.0].host == host && cx.time(*r) != UNTIMED)
                 .filter(|r| worker_event(&cx.text(*r)))
                 .collect();

@@ -4,6 +4,7 @@
 //! most, the `proxy_read_timeout` in force, and gunicorn's `WORKER TIMEOUT`s when it logged any.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::ingest::formats::nginx_access::bare_request_status;
 use crate::ingest::formats::nginx_error::parse_line;
 use crate::model::format_id::FormatId;
@@ -22,6 +23,22 @@ const JOURNALS: &[FormatId] = &[
 ];
 
 /// The status of an access-log line (combined-like or JSON).
+const TIMEOUTS: Lookout = Lookout {
+    name: "upstream-timeout/errors",
+    formats: &[FormatId::NginxError],
+    words: &["timed out"],
+};
+const GATEWAY_TIMEOUTS: Lookout = Lookout {
+    name: "upstream-timeout/504",
+    formats: &[FormatId::NginxAccess],
+    words: &["504"],
+};
+const WORKER_TIMEOUTS: Lookout = Lookout {
+    name: "upstream-timeout/worker-timeouts",
+    formats: JOURNALS,
+    words: &["WORKER TIMEOUT"],
+};
+
 fn status(raw: &[u8]) -> Option<u16> {
     if raw.first() == Some(&b'{') {
         let v: serde_json::Value = serde_json::from_slice(raw).ok()?;
@@ -120,17 +137,21 @@ impl Rule for UpstreamTimeout {
         "upstream-timeout"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&TIMEOUTS, &GATEWAY_TIMEOUTS, &WORKER_TIMEOUTS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let src = &cx.incident.sources;
         let hosts = cx.hosts_with(&[FormatId::NginxError, FormatId::NginxAccess]);
         let mut findings = Vec::new();
         for host in hosts {
             let errors: Vec<(usize, usize)> = cx
-                .records(&[FormatId::NginxError])
+                .records_with(&TIMEOUTS)
                 .filter(|r| src[r.0].host == host && timed_out(src[r.0].raw(r.1)))
                 .collect();
             let gateway: Vec<(usize, usize)> = cx
-                .records(&[FormatId::NginxAccess])
+                .records_with(&GATEWAY_TIMEOUTS)
                 .filter(|r| src[r.0].host == host && status(src[r.0].raw(r.1)) == Some(504))
                 .collect();
             if errors.is_empty() && gateway.is_empty() {
@@ -165,7 +186,7 @@ impl Rule for UpstreamTimeout {
             }
             counts.sort_by_key(|c| std::cmp::Reverse(c.1));
             let worker_timeouts: Vec<(usize, usize)> = cx
-                .records(JOURNALS)
+                .records_with(&WORKER_TIMEOUTS)
                 .filter(|r| src[r.0].host == host && cx.text(*r).contains("WORKER TIMEOUT"))
                 .collect();
 

@@ -4,6 +4,7 @@
 //! server does listen.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::analysis::state::Listener;
 use crate::ingest::formats::nginx_config::{UpstreamTarget, target_for};
 use crate::ingest::formats::nginx_error::parse_line;
@@ -26,6 +27,23 @@ const APP_SERVERS: &[&str] = &[
 ];
 
 /// Connection failures that mean "nobody is there".
+const LISTENING: Lookout = Lookout {
+    name: "upstream-unreachable/listening",
+    formats: &[FormatId::Gunicorn],
+    words: &["Listening at: "],
+};
+/// Every line [`refused`] is true of holds this.
+const REFUSALS: Lookout = Lookout {
+    name: "upstream-unreachable/refusals",
+    formats: &[FormatId::NginxError],
+    words: &["while connecting to upstream"],
+};
+const BAD_GATEWAY: Lookout = Lookout {
+    name: "upstream-unreachable/502",
+    formats: &[FormatId::NginxAccess],
+    words: &["502"],
+};
+
 fn refused(message: &[u8]) -> bool {
     let m = String::from_utf8_lossy(message);
     m.contains("while connecting to upstream")
@@ -64,7 +82,7 @@ fn named_binds(cx: &Context, host: &str) -> Vec<String> {
                 .map(|b| b.trim_start_matches("http://").to_string())
         })
         .collect();
-    for r in cx.records(&[FormatId::Gunicorn]) {
+    for r in cx.records_with(&LISTENING) {
         if cx.incident.sources[r.0].host != host {
             continue;
         }
@@ -148,6 +166,10 @@ impl Rule for UpstreamUnreachable {
         "upstream-unreachable"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&LISTENING, &REFUSALS, &BAD_GATEWAY]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut findings = Vec::new();
         for dump in &cx.nginx {
@@ -179,7 +201,7 @@ impl Rule for UpstreamUnreachable {
                 }
                 // nginx's own complaints about this address.
                 let errors: Vec<(usize, usize)> = cx
-                    .records(&[FormatId::NginxError])
+                    .records_with(&REFUSALS)
                     .filter(|r| cx.incident.sources[r.0].host == dump.host)
                     .filter(|r| {
                         let text = cx.text(*r);
@@ -196,7 +218,7 @@ impl Rule for UpstreamUnreachable {
                 // through (their server name and path), not whichever names the address first.
                 let target = cited(cx, &group, &errors);
                 let bad_gateway: Vec<(usize, usize)> = cx
-                    .records(&[FormatId::NginxAccess])
+                    .records_with(&BAD_GATEWAY)
                     .filter(|r| cx.incident.sources[r.0].host == dump.host)
                     .filter(|r| {
                         let t = cx.text(*r);

@@ -6,6 +6,7 @@
 
 use super::{Context, Depth, Evidence, Finding, Rule};
 use crate::analysis::appserver::host_timeout;
+use crate::analysis::scan::Lookout;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
@@ -23,6 +24,18 @@ const LOGS: &[FormatId] = &[
     FormatId::PythonLogging,
     FormatId::Generic,
 ];
+
+const TIMEOUTS: Lookout = Lookout {
+    name: "worker-timeout/timeouts",
+    formats: LOGS,
+    words: &["WORKER TIMEOUT"],
+};
+/// Answers a worker's death may have cut: 502, 504 and 499.
+const CUT_ANSWERS: Lookout = Lookout {
+    name: "worker-timeout/cut-answers",
+    formats: &[FormatId::NginxAccess],
+    words: &["502", "504", "499"],
+};
 
 /// An access line ending this long before a timeout still counts as cut by it (nginx gives up
 /// at its own read timeout, often just before gunicorn's master notices).
@@ -71,10 +84,14 @@ impl Rule for WorkerTimeout {
         "worker-timeout"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&TIMEOUTS, &CUT_ANSWERS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // (record, time, pid), one per timeout.
         let mut timeouts: Vec<((usize, usize), Micros, Option<u32>)> = Vec::new();
-        for r in cx.records(LOGS) {
+        for r in cx.records_with(&TIMEOUTS) {
             let text = cx.text(r);
             let Some(pid) = timeout_pid(&text) else {
                 continue;
@@ -104,7 +121,7 @@ impl Rule for WorkerTimeout {
         let timeout = setting.value;
         let busy = i64::from(timeout) * MICROS_PER_SEC + 10 * MICROS_PER_SEC;
         let mut cut: Vec<(usize, usize)> = Vec::new();
-        for r in cx.records(&[FormatId::NginxAccess]) {
+        for r in cx.records_with(&CUT_ANSWERS) {
             let end = cx.time(r);
             if end == UNTIMED {
                 continue;

@@ -453,6 +453,10 @@ impl Format for CircleCi {
 
     /// One line per object of the record, e.g. `CircleCI job deploy-dev #5516 failed
     /// (started 13:36:33, 2m08s)`.
+    fn text_from(&self) -> super::TextFrom {
+        super::TextFrom::Composed
+    }
+
     fn render(&self, raw: &[u8]) -> Option<String> {
         let lines: Vec<String> = objects(raw).iter().filter_map(describe).collect();
         (!lines.is_empty()).then(|| lines.join("\n"))

@@ -232,6 +232,10 @@ impl Format for JournalExport {
         ]
     }
 
+    fn text_from(&self) -> super::TextFrom {
+        super::TextFrom::FieldValues
+    }
+
     fn render(&self, raw: &[u8]) -> Option<String> {
         if is_verbose(raw) {
             return None;

@@ -278,6 +278,10 @@ impl Format for JournalJson {
         v
     }
 
+    fn text_from(&self) -> super::TextFrom {
+        super::TextFrom::FieldValues
+    }
+
     fn render(&self, raw: &[u8]) -> Option<String> {
         if let Some(fast) = render_one_line(raw) {
             return Some(fast);

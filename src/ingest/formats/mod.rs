@@ -165,10 +165,34 @@ pub trait Format: Sync {
     fn render(&self, _raw: &[u8]) -> Option<String> {
         None
     }
+    /// How the words of a record's text lie in its bytes: what a search of the raw bytes
+    /// (the rules' one scan) may assume. A format that renders must say.
+    fn text_from(&self) -> TextFrom {
+        TextFrom::Bytes
+    }
     /// The parsed fields of one record (name, value), read on demand for display and queries.
     fn fields(&self, _raw: &[u8], _ctx: &ParseCtx) -> Vec<(String, String)> {
         Vec::new()
     }
+}
+
+/// How the text of a record is made from its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFrom {
+    /// The text is the bytes (lossy UTF-8, `\r` dropped, long lines cut with a marker): a
+    /// word of the text is in the bytes.
+    Bytes,
+    /// The text joins field values copied from the bytes with `[`, `]`, `: ` and line breaks:
+    /// a word with none of those is in the bytes, unless the value was escaped (a `\` in
+    /// the bytes) or written as an array of byte values (`":[`).
+    FieldValues,
+    /// The text is composed from the bytes: nothing can be assumed.
+    Composed,
+}
+
+/// How the text of records of format `id` is made from their bytes.
+pub fn text_from(id: FormatId) -> TextFrom {
+    lookup(id).map_or(TextFrom::Bytes, |f| f.text_from())
 }
 
 /// `(name, value)` pairs with lossy UTF-8 values.
@@ -378,6 +402,28 @@ mod tests {
                     "{}: unparsed lines in\n{sample}",
                     format.id()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_format_that_renders_its_records_says_how_their_words_lie_in_the_bytes() {
+        for format in REGISTRY.iter() {
+            for sample in format.samples() {
+                let b = parse_str(*format, sample, &ParseCtx::captured_in(2023, 4));
+                let data = sample.as_bytes();
+                for (i, start) in b.starts.iter().enumerate() {
+                    let end = b.starts.get(i + 1).map_or(data.len(), |e| *e as usize);
+                    let raw = &data[*start as usize..end];
+                    if format.render(raw).is_some() {
+                        assert_ne!(
+                            format.text_from(),
+                            TextFrom::Bytes,
+                            "{} renders its records but says their text is their bytes",
+                            format.id()
+                        );
+                    }
+                }
             }
         }
     }

@@ -293,6 +293,10 @@ impl Format for SystemctlListUnits {
         ]
     }
 
+    fn text_from(&self) -> super::TextFrom {
+        super::TextFrom::Composed
+    }
+
     fn render(&self, raw: &[u8]) -> Option<String> {
         let body = json_element_body(raw)?;
         let mut array = Vec::with_capacity(body.len() + 2);
