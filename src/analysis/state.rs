@@ -724,15 +724,17 @@ fn scan_source(s: &Source, si: usize, keywords: Option<&regex::bytes::Regex>) ->
         .unwrap_or(1)
         .min(n.div_ceil(PIECE))
         .max(1);
+    let wanted = keywords.map(|k| keyword_rows(s, k, workers));
+    let wanted = wanted.as_deref();
     if workers == 1 {
-        return scan_rows(s, si, keywords, 0..n);
+        return scan_rows(s, si, wanted, 0..n);
     }
     let per = n.div_ceil(workers);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let range = (w * per).min(n)..((w + 1) * per).min(n);
-                scope.spawn(move || scan_rows(s, si, keywords, range))
+                scope.spawn(move || scan_rows(s, si, wanted, range))
             })
             .collect();
         handles
@@ -742,11 +744,60 @@ fn scan_source(s: &Source, si: usize, keywords: Option<&regex::bytes::Regex>) ->
     })
 }
 
-/// Messages about units in the records at time-order positions `range` of a source.
+/// The rows of a source whose bytes hold one of `keywords`, as a bitset: found by searching
+/// the file's bytes a window at a time on `workers` threads (a search per row costs a call
+/// per row), handing each window's pages back once searched.
+fn keyword_rows(s: &Source, keywords: &regex::bytes::Regex, workers: usize) -> Vec<u64> {
+    const WINDOW: u64 = 16 << 20;
+    let n = s.len();
+    let data: &[u8] = &s.data;
+    let end_of = |row: usize| s.starts.get(row + 1).map_or(data.len(), |e| *e as usize);
+    let holding = |rows: std::ops::Range<usize>| {
+        let mut out: Vec<usize> = Vec::new();
+        let mut from = rows.start;
+        while from < rows.end {
+            let limit = s.starts[from] + WINDOW;
+            let to = (from + 1 + s.starts[from + 1..rows.end].partition_point(|x| *x < limit))
+                .min(rows.end);
+            let hi = end_of(to - 1);
+            let mut at = s.starts[from] as usize;
+            while let Some(m) = keywords.find_at(&data[..hi], at) {
+                let row = s.starts[from..to].partition_point(|x| *x <= m.start() as u64) + from - 1;
+                out.push(row);
+                at = end_of(row).max(m.start() + 1);
+                if at >= hi {
+                    break;
+                }
+            }
+            s.release_pages();
+            from = to;
+        }
+        out
+    };
+    let per = n.div_ceil(workers.max(1)).max(1);
+    let found: Vec<Vec<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(per)
+            .map(|from| scope.spawn(move || holding(from..(from + per).min(n))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut bits = vec![0u64; n.div_ceil(64)];
+    for row in found.into_iter().flatten() {
+        bits[row / 64] |= 1 << (row % 64);
+    }
+    bits
+}
+
+/// Messages about units in the records at time-order positions `range` of a source, of the
+/// rows marked in `wanted` when given.
 fn scan_rows(
     s: &Source,
     si: usize,
-    keywords: Option<&regex::bytes::Regex>,
+    wanted: Option<&[u64]>,
     range: std::ops::Range<usize>,
 ) -> Vec<Found> {
     let systemd = memchr::memmem::Finder::new(b"systemd");
@@ -760,8 +811,11 @@ fn scan_rows(
         if s.flags[row] & flag::TIME_INHERITED != 0 || s.ts[row] == UNTIMED {
             continue;
         }
+        if wanted.is_some_and(|w| w[row / 64] & (1 << (row % 64)) == 0) {
+            continue;
+        }
         let raw = s.raw(row);
-        if systemd.find(raw).is_none() || keywords.is_some_and(|k| !k.is_match(raw)) {
+        if systemd.find(raw).is_none() {
             continue;
         }
         let found = if s.format == FormatId::JournalJson {

@@ -167,7 +167,10 @@ pub fn unit_config(incident: &Incident, host: &str) -> (Vec<UnitProps>, Vec<Unit
 
 /// A pass over the timeline hands the files' pages back every this many records, so that a
 /// rule reading every record's text holds a window of the files, not all of them.
-const RELEASE_EVERY: usize = 1 << 18;
+const RELEASE_EVERY: usize = 1 << 16;
+/// ... and a pass over the records a lookout kept, every this many (each may be on a page of
+/// its own).
+const KEPT_RELEASE_EVERY: usize = 1 << 14;
 
 /// What rules read, built once.
 pub struct Context<'a> {
@@ -196,8 +199,16 @@ impl<'a> Context<'a> {
             .map(|l| Wanted::from(*l))
             .collect();
         wanted.extend(extra);
-        let timeline = Timeline::all(&incident.sources);
-        let scan = Scan::run(incident, &timeline, &wanted);
+        // Unit and socket state read files of their own: built beside the merge and scan.
+        let ((timeline, scan), (units, sockets)) = std::thread::scope(|scope| {
+            let state = scope.spawn(|| (Units::build(incident), Sockets::build(incident)));
+            let timeline = Timeline::all(&incident.sources);
+            let scan = Scan::run(incident, &timeline, &wanted);
+            let state = state
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            ((timeline, scan), state)
+        });
         let nginx = incident
             .sources
             .iter()
@@ -212,8 +223,8 @@ impl<'a> Context<'a> {
         let mut cx = Context {
             scan,
             timeline,
-            units: Units::build(incident),
-            sockets: Sockets::build(incident),
+            units,
+            sockets,
             nginx,
             apps: Vec::new(),
             incident,
@@ -267,7 +278,11 @@ impl<'a> Context<'a> {
         kept: &'s [u32],
         formats: &'s [FormatId],
     ) -> impl Iterator<Item = (usize, usize)> + 's {
-        kept.iter().filter_map(move |at| {
+        kept.iter().enumerate().filter_map(move |(i, at)| {
+            if i % KEPT_RELEASE_EVERY == KEPT_RELEASE_EVERY - 1 {
+                // Kept records are spread over the files: hand back what was read so far.
+                self.incident.release_pages();
+            }
             let e = self.timeline.entries[*at as usize];
             let s = &self.incident.sources[e.source as usize];
             (formats.contains(&s.format) && s.flags[e.row as usize] & flag::DUPLICATE == 0)

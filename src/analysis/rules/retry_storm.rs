@@ -6,6 +6,7 @@
 //! start times, gaps and statuses.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::time::{MICROS_PER_SEC, Micros, format_utc};
@@ -29,17 +30,30 @@ struct Attempt {
     start: Micros,
 }
 
-/// Every request that can be part of a storm: the failed ones (4xx/5xx severity: 499 and
-/// 5xx among them), and the successes of the (host, client, method, path) groups that failed
-/// at least three times (a success breaks a series; a group with fewer failures holds none).
-/// Parsing only those keeps this rule cheap on millions of lines.
+/// Access lines that may say 499 (client closed the request): of the 4xx, only they can be
+/// part of a storm.
+const CLOSED: Lookout = Lookout {
+    name: "retry-storm/499",
+    formats: &[FormatId::NginxAccess],
+    words: &["499"],
+};
+
+/// Every request that can be part of a storm: the failed ones (5xx severity, and 4xx lines
+/// that may say 499), and the other answers of the (host, client, method, path) groups that
+/// failed at least three times (a success breaks a series; a group with fewer failures holds
+/// none). Parsing only those keeps this rule cheap on millions of lines.
 fn attempts(cx: &Context) -> Vec<Attempt> {
     /// (host, client, method, path), borrowed from the attempt.
     fn group(a: &Attempt) -> (&str, &str, &str, &str) {
         (&a.host, &a.client, &a.method, &a.path)
     }
     let src = &cx.incident.sources;
-    let bad = |r: &(usize, usize)| src[r.0].sev[r.1] <= crate::model::severity::Severity::Warn;
+    let sev = |r: &(usize, usize)| src[r.0].sev[r.1];
+    let closed: std::collections::HashSet<(usize, usize)> = cx
+        .records_with(&CLOSED)
+        .filter(|r| sev(r) == Severity::Warn)
+        .collect();
+    let bad = |r: &(usize, usize)| sev(r) <= Severity::Error || closed.contains(r);
     let failed_ones = parse_attempts(cx, cx.records(&[FormatId::NginxAccess]).filter(|r| bad(r)));
     let mut per_group: std::collections::HashMap<_, usize> = Default::default();
     for a in failed_ones.iter().filter(|a| failed(a.status)) {
@@ -196,6 +210,10 @@ fn series(group: &[Attempt]) -> Vec<Vec<Attempt>> {
 impl Rule for RetryStorm {
     fn id(&self) -> &'static str {
         "retry-storm"
+    }
+
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&CLOSED]
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {

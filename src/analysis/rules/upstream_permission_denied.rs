@@ -6,6 +6,7 @@
 //! user is neither, the finding is a cause, not only a symptom.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::ingest::formats::nginx_error::parse_line;
 use crate::ingest::formats::systemctl_cat::parse_units;
 use crate::ingest::formats::systemctl_show::parse_show;
@@ -13,6 +14,13 @@ use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 
 pub struct UpstreamPermissionDenied;
+
+/// Every line [`denied`] is true of holds this.
+const DENIALS: Lookout = Lookout {
+    name: "upstream-permission-denied/denials",
+    formats: &[FormatId::NginxError],
+    words: &["(13: Permission denied)"],
+};
 
 fn denied(raw: &[u8]) -> Option<String> {
     let e = parse_line(raw)?;
@@ -160,6 +168,10 @@ impl Rule for UpstreamPermissionDenied {
         "upstream-permission-denied"
     }
 
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&DENIALS]
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let src = &cx.incident.sources;
         let hosts = cx.hosts_with(&[FormatId::NginxError]);
@@ -167,7 +179,7 @@ impl Rule for UpstreamPermissionDenied {
         for host in hosts {
             let mut paths: Vec<String> = Vec::new();
             let errors: Vec<(usize, usize)> = cx
-                .records(&[FormatId::NginxError])
+                .records_with(&DENIALS)
                 .filter(|r| src[r.0].host == host)
                 .filter(|r| match denied(src[r.0].raw(r.1)) {
                     Some(p) => {
