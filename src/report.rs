@@ -59,6 +59,10 @@ pub fn render(
     let mut by_minute: std::collections::BTreeMap<Micros, (usize, usize)> = Default::default();
     for s in &incident.sources {
         for r in 0..s.len() {
+            if r % (1 << 16) == (1 << 16) - 1 {
+                // A pass over every record holds a window of the file, not all of it.
+                s.release_pages();
+            }
             let t = s.ts[r];
             // A request another access log of the host also holds is counted once.
             if t == UNTIMED || s.flags[r] & flag::DUPLICATE != 0 {
@@ -71,7 +75,9 @@ pub fn render(
                 let m = t - t.rem_euclid(60 * MICROS_PER_SEC);
                 let e = by_minute.entry(m).or_default();
                 e.1 += 1;
-                if is_5xx(&s.text(r)) {
+                // A 5xx is an error (its severity was read from the status at load), so
+                // only the text of errors needs reading.
+                if s.sev[r] <= Severity::Error && is_5xx(&s.text(r)) {
                     e.0 += 1;
                 }
             }

@@ -199,16 +199,12 @@ impl<'a> Context<'a> {
             .map(|l| Wanted::from(*l))
             .collect();
         wanted.extend(extra);
-        // Unit and socket state read files of their own: built beside the merge and scan.
-        let ((timeline, scan), (units, sockets)) = std::thread::scope(|scope| {
-            let state = scope.spawn(|| (Units::build(incident), Sockets::build(incident)));
-            let timeline = Timeline::all(&incident.sources);
-            let scan = Scan::run(incident, &timeline, &wanted);
-            let state = state
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            ((timeline, scan), state)
-        });
+        // Each of these reads on every core in turn (side by side they would hold more of
+        // the files at once, for no gain on two cores).
+        let units = Units::build(incident);
+        let sockets = Sockets::build(incident);
+        let timeline = Timeline::all(&incident.sources);
+        let scan = Scan::run(incident, &timeline, &wanted);
         let nginx = incident
             .sources
             .iter()
