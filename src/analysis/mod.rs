@@ -19,16 +19,23 @@ pub struct Analysis {
 
 /// Run the rules, then walk every runbook of `library` against the same evidence.
 pub fn analyse(incident: &crate::model::Incident, library: checklist::Library) -> Analysis {
-    analyse_counted(incident, library, &std::sync::atomic::AtomicUsize::new(0))
+    analyse_counted(
+        incident,
+        library,
+        &std::sync::atomic::AtomicUsize::new(0),
+        None,
+    )
 }
 
-/// [`analyse`], counting in `rules_done` the rules that have finished, for a progress display.
+/// [`analyse`], counting in `rules_done` the rules that have finished, for a progress display;
+/// `merged`, when given, is the incident's timed records already merged in time order.
 pub fn analyse_counted(
     incident: &crate::model::Incident,
     library: checklist::Library,
     rules_done: &std::sync::atomic::AtomicUsize,
+    merged: Option<std::sync::Arc<timeline::Timeline>>,
 ) -> Analysis {
-    let cx = rules::Context::looking_for(incident, library.lookouts());
+    let cx = rules::Context::looking_for(incident, library.lookouts(), merged);
     let diagnosis = rules::diagnose_counted(&cx, rules_done);
     let checklist = checklist::Checklist::evaluate(&cx, &diagnosis, library);
     Analysis {

@@ -15,7 +15,7 @@ pub struct Entry {
     pub row: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Timeline {
     pub entries: Vec<Entry>,
     times: Vec<Micros>,

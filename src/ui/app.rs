@@ -51,7 +51,8 @@ impl ListKind {
 #[derive(Debug)]
 pub struct ListPane {
     pub kind: ListKind,
-    pub records: Timeline,
+    /// Shared with the rules' thread for the whole timeline (it is the one they read).
+    pub records: std::sync::Arc<Timeline>,
     pub selected: usize,
     /// `errors_before[i]`: records at error or worse among the first `i` (histograms in O(1)).
     pub errors_before: Vec<u32>,
@@ -105,7 +106,7 @@ impl ListPane {
             .count();
         ListPane {
             kind,
-            records,
+            records: std::sync::Arc::new(records),
             selected: 0,
             errors_before,
             files,
@@ -139,7 +140,7 @@ impl ListPane {
             .iter()
             .map(|e| incident.sources[e.source as usize].sev[e.row as usize] <= Severity::Error)
             .collect();
-        if !self.records.append(more) {
+        if !std::sync::Arc::make_mut(&mut self.records).append(more) {
             return false;
         }
         let mut n = self.errors_before.last().copied().unwrap_or(0);
@@ -358,13 +359,20 @@ impl App {
     /// the first frame does not wait for them; [`App::poll_findings`] takes their result.
     pub fn new_deferred(incident: Incident, options: &Options) -> App {
         let mut app = App::build(std::sync::Arc::new(incident), options.clone());
-        app.spawn_analysis();
+        // Freshly built, the Timeline pane holds every timed record: what the rules merge.
+        let merged = app
+            .lists
+            .iter()
+            .find(|p| p.kind == ListKind::Timeline)
+            .map(|p| std::sync::Arc::clone(&p.records));
+        app.spawn_analysis(merged);
         app
     }
 
     /// Run the rules and walk the runbooks on a thread; [`App::poll_findings`] takes the
-    /// result. The thread holds the incident until it is done.
-    pub(crate) fn spawn_analysis(&mut self) {
+    /// result. The thread holds the incident until it is done; `merged`, when given, is every
+    /// timed record of it in time order (the rules then do not merge them again).
+    pub(crate) fn spawn_analysis(&mut self, merged: Option<std::sync::Arc<Timeline>>) {
         let (tx, rx) = std::sync::mpsc::channel();
         let shared = std::sync::Arc::clone(&self.incident);
         let options = self.options.clone();
@@ -373,7 +381,7 @@ impl App {
         std::thread::spawn(move || {
             let library =
                 crate::analysis::checklist::Library::load(options.runbooks.as_deref(), &shared);
-            let analysis = crate::analysis::analyse_counted(&shared, library, &done);
+            let analysis = crate::analysis::analyse_counted(&shared, library, &done, merged);
             let key = options
                 .progress_key
                 .clone()

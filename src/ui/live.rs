@@ -115,7 +115,7 @@ impl App {
             live.analysed_at = Instant::now();
             live.changed = false;
         }
-        self.spawn_analysis();
+        self.spawn_analysis(None);
     }
 
     /// Lay the queued updates into the model; false when the model is held by the rules

@@ -55,6 +55,24 @@ pub static RULES: &[&dyn Rule] = &[
     &socket_missing::SocketMissing,
 ];
 
+/// How many records matched, and the first few of them: what a finding cites of a long list
+/// (44,000 cut requests are a count and a handful of examples, not a list of 44,000).
+#[derive(Debug, Clone, Default)]
+pub struct Sample {
+    pub count: usize,
+    pub first: Vec<(usize, usize)>,
+}
+
+impl Sample {
+    /// Count `r`, keeping it when fewer than `keep` are kept.
+    pub fn add(&mut self, r: (usize, usize), keep: usize) {
+        self.count += 1;
+        if self.first.len() < keep {
+            self.first.push(r);
+        }
+    }
+}
+
 /// Where a finding's claim can be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Evidence {
@@ -175,7 +193,7 @@ const KEPT_RELEASE_EVERY: usize = 1 << 14;
 /// What rules read, built once.
 pub struct Context<'a> {
     pub incident: &'a Incident,
-    pub timeline: Timeline,
+    pub timeline: std::sync::Arc<Timeline>,
     /// The records each rule's and check's lookout kept, from one search of every source.
     scan: Scan,
     pub units: Units,
@@ -187,12 +205,16 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(incident: &'a Incident) -> Context<'a> {
-        Context::looking_for(incident, Vec::new())
+        Context::looking_for(incident, Vec::new(), None)
     }
 
     /// A context whose scan looks, besides for every rule's lookouts, for `extra` (the
-    /// checklist's).
-    pub fn looking_for(incident: &'a Incident, extra: Vec<Wanted>) -> Context<'a> {
+    /// checklist's); `merged`, when given, is [`Timeline::all`] of the incident, made before.
+    pub fn looking_for(
+        incident: &'a Incident,
+        extra: Vec<Wanted>,
+        merged: Option<std::sync::Arc<Timeline>>,
+    ) -> Context<'a> {
         let mut wanted: Vec<Wanted> = RULES
             .iter()
             .flat_map(|r| r.lookouts())
@@ -203,7 +225,8 @@ impl<'a> Context<'a> {
         // the files at once, for no gain on two cores).
         let units = Units::build(incident);
         let sockets = Sockets::build(incident);
-        let timeline = Timeline::all(&incident.sources);
+        let timeline =
+            merged.unwrap_or_else(|| std::sync::Arc::new(Timeline::all(&incident.sources)));
         let scan = Scan::run(incident, &timeline, &wanted);
         let nginx = incident
             .sources

@@ -5,7 +5,7 @@
 //! nginx's `user` directive. When the mode shuts out everyone but owner and group and nginx's
 //! user is neither, the finding is a cause, not only a symptom.
 
-use super::{Context, Depth, Evidence, Finding, Rule};
+use super::{Context, Depth, Evidence, Finding, Rule, Sample};
 use crate::analysis::scan::Lookout;
 use crate::ingest::formats::nginx_error::parse_line;
 use crate::ingest::formats::systemctl_cat::parse_units;
@@ -178,26 +178,22 @@ impl Rule for UpstreamPermissionDenied {
         let mut findings = Vec::new();
         for host in hosts {
             let mut paths: Vec<String> = Vec::new();
-            let errors: Vec<(usize, usize)> = cx
-                .records_with(&DENIALS)
-                .filter(|r| src[r.0].host == host)
-                .filter(|r| match denied(src[r.0].raw(r.1)) {
-                    Some(p) => {
-                        if !p.is_empty() && !paths.contains(&p) {
-                            paths.push(p);
-                        }
-                        true
+            let mut errors = Sample::default();
+            for r in cx.records_with(&DENIALS).filter(|r| src[r.0].host == host) {
+                if let Some(p) = denied(src[r.0].raw(r.1)) {
+                    if !p.is_empty() && !paths.contains(&p) {
+                        paths.push(p);
                     }
-                    None => false,
-                })
-                .collect();
-            if errors.is_empty() {
+                    errors.add(r, 3);
+                }
+            }
+            if errors.count == 0 {
                 continue;
             }
-            let mut evidence: Vec<Evidence> = errors.iter().take(3).map(Evidence::from).collect();
+            let mut evidence: Vec<Evidence> = errors.first.iter().map(Evidence::from).collect();
             evidence.push(Evidence::Fact(format!(
                 "{} connections refused with (13: Permission denied) to {}",
-                errors.len(),
+                errors.count,
                 if paths.is_empty() {
                     "the upstream".to_string()
                 } else {

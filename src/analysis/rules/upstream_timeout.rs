@@ -3,7 +3,7 @@
 //! log). Evidence: the first few timeouts and 504s with their counts, the request that timed out
 //! most, the `proxy_read_timeout` in force, and gunicorn's `WORKER TIMEOUT`s when it logged any.
 
-use super::{Context, Depth, Evidence, Finding, Rule};
+use super::{Context, Depth, Evidence, Finding, Rule, Sample};
 use crate::analysis::scan::Lookout;
 use crate::ingest::formats::nginx_access::bare_request_status;
 use crate::ingest::formats::nginx_error::parse_line;
@@ -146,19 +146,37 @@ impl Rule for UpstreamTimeout {
         let hosts = cx.hosts_with(&[FormatId::NginxError, FormatId::NginxAccess]);
         let mut findings = Vec::new();
         for host in hosts {
-            let errors: Vec<(usize, usize)> = cx
+            // Counts, the first few of each as evidence, and where nginx was waiting (the
+            // upstream the first error that names one names).
+            let mut errors = Sample::default();
+            let mut upstream: Option<String> = None;
+            for r in cx
                 .records_with(&TIMEOUTS)
                 .filter(|r| src[r.0].host == host && timed_out(src[r.0].raw(r.1)))
-                .collect();
-            let gateway: Vec<(usize, usize)> = cx
+            {
+                errors.add(r, 3);
+                if upstream.is_none() {
+                    upstream = upstream_of(src[r.0].raw(r.1));
+                }
+            }
+            // The 504s, and the request that timed out most.
+            let mut gateway = Sample::default();
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for r in cx
                 .records_with(&GATEWAY_TIMEOUTS)
                 .filter(|r| src[r.0].host == host && status(src[r.0].raw(r.1)) == Some(504))
-                .collect();
-            if errors.is_empty() && gateway.is_empty() {
+            {
+                gateway.add(r, 3);
+                if let Some(q) = request(src[r.0].raw(r.1)) {
+                    match counts.iter_mut().find(|(k, _)| *k == q) {
+                        Some(c) => c.1 += 1,
+                        None => counts.push((q, 1)),
+                    }
+                }
+            }
+            if errors.count == 0 && gateway.count == 0 {
                 continue;
             }
-            // Where nginx was waiting: the upstream named in the errors.
-            let upstream = errors.iter().find_map(|r| upstream_of(src[r.0].raw(r.1)));
             let target = cx
                 .nginx
                 .iter()
@@ -174,25 +192,18 @@ impl Rule for UpstreamTimeout {
                         .as_deref()
                         .is_some_and(|u| !t.address.is_empty() && u.contains(&t.address))
                 });
-            // The request that timed out most.
-            let mut counts: Vec<(String, usize)> = Vec::new();
-            for r in &gateway {
-                if let Some(q) = request(src[r.0].raw(r.1)) {
-                    match counts.iter_mut().find(|(k, _)| *k == q) {
-                        Some(c) => c.1 += 1,
-                        None => counts.push((q, 1)),
-                    }
-                }
-            }
             counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-            let worker_timeouts: Vec<(usize, usize)> = cx
+            let mut worker_timeouts = Sample::default();
+            for r in cx
                 .records_with(&WORKER_TIMEOUTS)
                 .filter(|r| src[r.0].host == host && cx.text(*r).contains("WORKER TIMEOUT"))
-                .collect();
+            {
+                worker_timeouts.add(r, 2);
+            }
 
-            let mut evidence: Vec<Evidence> = errors.iter().take(3).copied().map(rec).collect();
-            evidence.extend(gateway.iter().take(3).copied().map(rec));
-            evidence.extend(worker_timeouts.iter().take(2).copied().map(rec));
+            let mut evidence: Vec<Evidence> = errors.first.iter().copied().map(rec).collect();
+            evidence.extend(gateway.first.iter().copied().map(rec));
+            evidence.extend(worker_timeouts.first.iter().copied().map(rec));
             let mut timeout_part = String::new();
             if let Some((source, t)) = &target {
                 if let Some(rt) = &t.read_timeout {
@@ -202,20 +213,21 @@ impl Rule for UpstreamTimeout {
             }
             evidence.push(Evidence::Fact(format!(
                 "{} upstream timeouts in nginx's error log, {} responses with status 504{}",
-                errors.len(),
-                gateway.len(),
-                if worker_timeouts.is_empty() {
+                errors.count,
+                gateway.count,
+                if worker_timeouts.count == 0 {
                     String::new()
                 } else {
-                    format!(", {} gunicorn WORKER TIMEOUTs", worker_timeouts.len())
+                    format!(", {} gunicorn WORKER TIMEOUTs", worker_timeouts.count)
                 }
             )));
             if let Some((q, n)) = counts.first() {
                 evidence.push(Evidence::Fact(format!("{n} of the 504s were \"{q}\"")));
             }
             let first = errors
+                .first
                 .first()
-                .or(gateway.first())
+                .or(gateway.first.first())
                 .map(|r| format_utc(cx.time(*r)));
             let whom = target
                 .as_ref()
@@ -226,8 +238,8 @@ impl Rule for UpstreamTimeout {
             let (title, opening) = headline(
                 &whom,
                 &timeout_part,
-                errors.len(),
-                gateway.len(),
+                errors.count,
+                gateway.count,
                 has(FormatId::NginxError),
                 has(FormatId::NginxAccess),
             );

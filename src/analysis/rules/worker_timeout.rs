@@ -4,7 +4,7 @@
 //! nginx access-log requests that were in flight then: requests that ended with 502, 504 or 499
 //! within a few seconds of a timeout, or whose duration (`$request_time`) spans it.
 
-use super::{Context, Depth, Evidence, Finding, Rule};
+use super::{Context, Depth, Evidence, Finding, Rule, Sample};
 use crate::analysis::appserver::host_timeout;
 use crate::analysis::scan::Lookout;
 use crate::model::format_id::FormatId;
@@ -120,7 +120,7 @@ impl Rule for WorkerTimeout {
         let setting = host_timeout(cx, &host);
         let timeout = setting.value;
         let busy = i64::from(timeout) * MICROS_PER_SEC + 10 * MICROS_PER_SEC;
-        let mut cut: Vec<(usize, usize)> = Vec::new();
+        let mut cut = Sample::default();
         for r in cx.records_with(&CUT_ANSWERS) {
             let end = cx.time(r);
             if end == UNTIMED {
@@ -141,7 +141,7 @@ impl Rule for WorkerTimeout {
                     || (rt.is_some() && start <= *t && start >= t.saturating_sub(busy))
             });
             if hit {
-                cut.push(r);
+                cut.add(r, 4);
             }
         }
         let mut pids: Vec<String> = timeouts
@@ -177,17 +177,17 @@ impl Rule for WorkerTimeout {
                 format!(", at {}", when.join(", "))
             }
         )));
-        if !cut.is_empty() {
+        if cut.count > 0 {
             evidence.push(Evidence::Fact(format!(
                 "{} request(s) ended with 502/504/499 around a timeout",
-                cut.len()
+                cut.count
             )));
         }
-        evidence.extend(cut.iter().take(4).map(Evidence::from));
-        let requests = if cut.is_empty() {
+        evidence.extend(cut.first.iter().map(Evidence::from));
+        let requests = if cut.count == 0 {
             String::new()
         } else {
-            format!("; {} request(s) cut with 502/504/499", cut.len())
+            format!("; {} request(s) cut with 502/504/499", cut.count)
         };
         vec![Finding {
             id: self.id(),
