@@ -69,11 +69,13 @@ print(f"{'diagnose':18} {r['diagnose']:9.3f} {sys.argv[2]:>12}")
 print(f"diagnose takes {r['diagnose'] / r['load']:.1f}x the load")
 PY
 
-# 4. The console: seconds from start to the first frame and to the findings in the header.
+# 4. The console: seconds from start to the first frame and to the findings in the header,
+#    and its peak RSS once they are there.
 console_times() {
-  local s=sitrep-bench-$$ start now screen first="" found=""
+  local s=sitrep-bench-$$ start now screen first="" found="" pid hwm
   start=$(date +%s.%N)
-  tmux -L "$s" new-session -d -x 160 -y 48 "$bin replay $data"
+  tmux -L "$s" new-session -d -x 160 -y 48 "exec $bin replay $data"
+  pid=$(tmux -L "$s" list-panes -F '#{pane_pid}')
   while :; do
     screen=$(tmux -L "$s" capture-pane -p 2>/dev/null || true)
     now=$(date +%s.%N)
@@ -82,12 +84,13 @@ console_times() {
     [ "$(echo "$now - $start > 300" | bc)" = 1 ] && break
     sleep 0.05
   done
+  hwm=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status" 2>/dev/null || echo 0)
   tmux -L "$s" kill-server
-  echo "$first $found"
+  echo "$first $found $hwm"
 }
 for _ in $(seq "$runs"); do console_times; done | sort -n -k2 | awk '
-  {f[NR]=$1; d[NR]=$2} END {m=int((NR+1)/2);
-   printf "console: first frame %.2f s, findings %.2f s (%.2f s after the first frame), medians of %d\n", f[m], d[m], d[m]-f[m], NR}'
+  {f[NR]=$1; d[NR]=$2; h[NR]=$3} END {m=int((NR+1)/2);
+   printf "console: first frame %.2f s, findings %.2f s (%.2f s after the first frame), peak RSS %d MB (the median run), medians of %d\n", f[m], d[m], d[m]-f[m], h[m], NR}'
 
 # 5. Text output of the journal, in time order.
 journal=$data/journal/journal.json

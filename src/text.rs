@@ -26,7 +26,9 @@ pub fn unsafe_in_name(c: char) -> bool {
 }
 
 fn escape_with(s: &str, bad: fn(char) -> bool) -> Cow<'_, str> {
-    if !s.chars().any(bad) {
+    // Printable ASCII alone (most log text) holds nothing to escape: a byte test the compiler
+    // runs many bytes at a time, before decoding characters.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) || !s.chars().any(bad) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
