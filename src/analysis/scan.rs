@@ -495,6 +495,20 @@ mod tests {
     }
 
     #[test]
+    fn a_checklist_regex_reads_the_records_the_one_scan_kept_for_it() {
+        let (_dir, incident) = journal();
+        let regex = regex::Regex::new(r"WORKER TIMEOUT \(pid:\d+\)").unwrap();
+        let asked = Wanted::regex(FormatId::JOURNALS, &regex);
+        assert_eq!(asked.words, Some(vec![b"WORKER TIMEOUT (pid:".to_vec()]));
+        let cx = crate::analysis::rules::Context::looking_for(&incident, vec![asked], None);
+        let kept: Vec<(usize, usize)> = cx.records_matching(FormatId::JOURNALS, &regex).collect();
+        assert_eq!(kept, vec![(0, 0), (0, 1), (0, 2)]);
+        // A regex the scan was not told of reads every record.
+        let other = regex::Regex::new(r"WORKER TIMEOUT").unwrap();
+        assert_eq!(cx.records_matching(FormatId::JOURNALS, &other).count(), 4);
+    }
+
+    #[test]
     fn words_are_cut_where_a_rendering_joins_fields() {
         assert_eq!(
             searchable(FormatId::JournalJson, "gunicorn[1]: x"),
