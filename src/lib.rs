@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod learn;
 pub mod live;
 pub mod model;
+pub mod parallel;
 pub mod partial_file;
 pub mod progress;
 pub mod report;

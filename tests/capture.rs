@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::{free_port, get};
+use common::{free_ports, get};
 
 use std::io::Read;
 use std::path::Path;
@@ -40,7 +40,7 @@ fn capture_of_i1_is_redacted_and_diagnosed() {
     let root = dir.path();
     let gunicorn_log = root.join("gunicorn.log");
     let (app, sock) = common::gunicorn_on_socket(root, &gunicorn_log);
-    let (port, dead) = (free_port(), free_port());
+    let [port, dead] = free_ports();
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     // The access log also records the Authorization header, as some sites do.

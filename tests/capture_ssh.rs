@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::{Running, free_port, get};
+use common::{Running, free_ports, get};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ fn sshd(root: &Path) -> (Running, PathBuf) {
     std::fs::create_dir_all("/run/sshd").unwrap_or_else(|e| {
         panic!("cannot make /run/sshd ({e}); this test runs sshd as root, as .ci/run does")
     });
-    let (port, dead) = (free_port(), free_port());
+    let [port, dead] = free_ports();
     keygen(&root.join("host_key"));
     keygen(&root.join("user_key"));
     std::fs::copy(root.join("user_key.pub"), root.join("authorized_keys")).unwrap();
@@ -112,7 +112,7 @@ fn sshd(root: &Path) -> (Running, PathBuf) {
 fn i1_stack(root: &Path) -> (Running, Running, PathBuf, u16, u16) {
     let gunicorn_log = root.join("gunicorn.log");
     let (app, sock) = common::gunicorn_on_socket(root, &gunicorn_log);
-    let (port, dead) = (free_port(), free_port());
+    let [port, dead] = free_ports();
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let conf_path = common::i1_nginx_conf(root, &logs, port, dead, "access_log {access_log}");

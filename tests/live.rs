@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::{Running, free_port, get};
+use common::{Running, free_ports, get};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -161,7 +161,7 @@ fn pausing_freezes_the_view_and_going_on_catches_up() {
 /// nginx on loopback proxying to a port where nothing listens; returns (server, port, conf).
 fn nginx(root: &Path) -> (Running, u16, PathBuf) {
     let bin = common::nginx();
-    let (port, dead) = (free_port(), free_port());
+    let [port, dead] = free_ports();
     let conf = format!(
         "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n access_log {r}/access.log;\n client_body_temp_path {r}/b; proxy_temp_path {r}/p; fastcgi_temp_path {r}/f; uwsgi_temp_path {r}/u; scgi_temp_path {r}/s;\n server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://127.0.0.1:{dead}; }} }}\n}}\n",
         r = root.display()

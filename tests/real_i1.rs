@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::free_port;
+use common::free_ports;
 
 use std::process::Command;
 
@@ -25,7 +25,7 @@ fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
     let gunicorn_log = bundle.join("app/gunicorn.log");
     let (_app, sock) = common::gunicorn_on_socket(root, &gunicorn_log);
     // nginx still points at the old TCP address.
-    let (port, dead) = (free_port(), free_port());
+    let [port, dead] = free_ports();
     let logs = bundle.join("nginx");
     let conf_path =
         common::i1_nginx_conf(root, &logs, port, dead, "access_log {access_log} combined");

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::{Running, free_port};
+use common::{Running, free_ports};
 
 use std::process::{Command, Stdio};
 
@@ -22,7 +22,7 @@ fn logs_written_by_real_nginx_parse_and_line_up() {
     let root = dir.path();
     let bundle = root.join("bundle");
     std::fs::create_dir_all(bundle.join("nginx")).expect("bundle dir");
-    let (port, dead) = (free_port(), free_port());
+    let [port, dead] = free_ports();
     let logs = bundle.join("nginx");
     let conf = format!(
         r#"daemon off;

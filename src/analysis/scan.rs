@@ -277,7 +277,7 @@ impl Scan {
             .filter(|(i, _)| plans[*i].as_ref().is_some_and(|p| p.automaton.is_some()))
             .flat_map(|(i, s)| windows(s).into_iter().map(move |w| (i, w)))
             .collect();
-        let found = run_parallel(&work, |(i, rows)| {
+        let found = crate::parallel::each(&work, |(i, rows)| {
             let s = &sources[*i];
             let Some(plan) = plans[*i].as_ref() else {
                 return Vec::new();
@@ -334,40 +334,6 @@ impl Scan {
         let i = self.names.iter().position(|n| n == name)?;
         Some((&self.hits[i], &self.formats[i]))
     }
-}
-
-/// `f` over every item of `work`, on every core, results in the order of `work`.
-fn run_parallel<T: Sync, R: Send>(work: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(work.len());
-    if threads <= 1 {
-        return work.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<Option<R>> = (0..work.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = work.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        for w in workers {
-            let done = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            for (i, r) in done {
-                out[i] = Some(r);
-            }
-        }
-    });
-    out.into_iter().flatten().collect()
 }
 
 /// Whether the bytes of a record of `format` may hold in its text a word that `finders` look

@@ -23,8 +23,16 @@ pub fn run(args: &Args, out: &mut impl Write) -> Result<(), Failure> {
         crate::config::dir().map(|d| d.join("runbooks")).as_deref(),
         &incident,
     );
-    let analysis = analyse(&incident, library);
-    let notes = crate::report::notes(&incident);
+    // What was written down in the console is found by the bundle's content key, a hash of
+    // every file: worked out beside the rules.
+    let (analysis, notes) = std::thread::scope(|scope| {
+        let notes = scope.spawn(|| crate::report::notes(&incident));
+        let analysis = analyse(&incident, library);
+        let notes = notes
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (analysis, notes)
+    });
     let paths: Vec<String> = args
         .input
         .paths

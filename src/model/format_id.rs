@@ -59,6 +59,16 @@ impl FormatId {
         FormatId::JournalShortPrecise,
     ];
 
+    /// Where an app server's own lines are: its log file (gunicorn's) and the journal.
+    pub const APP_SERVER_LOGS: &'static [FormatId] = &[
+        FormatId::Gunicorn,
+        FormatId::JournalJson,
+        FormatId::JournalExport,
+        FormatId::JournalShort,
+        FormatId::JournalShortIso,
+        FormatId::JournalShortPrecise,
+    ];
+
     pub fn is_journal(self) -> bool {
         FormatId::JOURNALS.contains(&self)
     }

@@ -381,15 +381,24 @@ impl App {
         std::thread::spawn(move || {
             let library =
                 crate::analysis::checklist::Library::load(options.runbooks.as_deref(), &shared);
-            let analysis = crate::analysis::analyse_counted(&shared, library, &done, merged);
-            let key = options
-                .progress_key
-                .clone()
-                .unwrap_or_else(|| crate::progress::content_key(&shared));
-            let store = options
-                .state
-                .as_deref()
-                .map(|dir| crate::progress::Store::for_key(dir, &key));
+            // Where progress is kept is found by the bundle's content key (a hash of every
+            // file), worked out beside the rules and only when progress is kept at all.
+            let (analysis, store) = std::thread::scope(|scope| {
+                let store = scope.spawn(|| {
+                    options.state.as_deref().map(|dir| {
+                        let key = options
+                            .progress_key
+                            .clone()
+                            .unwrap_or_else(|| crate::progress::content_key(&shared));
+                        crate::progress::Store::for_key(dir, &key)
+                    })
+                });
+                let analysis = crate::analysis::analyse_counted(&shared, library, &done, merged);
+                let store = store
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (analysis, store)
+            });
             drop(shared);
             let _ = tx.send(Ready { analysis, store });
         });

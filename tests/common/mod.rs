@@ -51,6 +51,15 @@ pub fn fake_nginx(dir: &Path) -> PathBuf {
     path
 }
 
+/// `N` different free ports: each listener is held until all are taken, so two calls cannot
+/// hand out the same port (a proxy pointed at its own port instead of a dead one).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

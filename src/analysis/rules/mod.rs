@@ -501,37 +501,7 @@ fn run_rules(
         done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         f
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(rules.len());
-    if threads <= 1 {
-        return rules.iter().map(check).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<Vec<Finding>> = (0..rules.len()).map(|_| Vec::new()).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(rule) = rules.get(i) else { break };
-                        done.push((i, check(rule)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        for w in workers {
-            // A rule that panicked re-raises here, as it would have run alone.
-            let done = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            for (i, f) in done {
-                out[i] = f;
-            }
-        }
-    });
-    out
+    crate::parallel::each(rules, check)
 }
 
 /// The JSON shape of `sitrep diagnose --format json`.

@@ -171,14 +171,7 @@ impl Rule for ProxyTimeoutNotAboveApp {
                 let worker_timeouts = records_with(
                     cx,
                     &dump.host,
-                    &[
-                        FormatId::Gunicorn,
-                        FormatId::JournalJson,
-                        FormatId::JournalExport,
-                        FormatId::JournalShort,
-                        FormatId::JournalShortIso,
-                        FormatId::JournalShortPrecise,
-                    ],
+                    FormatId::APP_SERVER_LOGS,
                     &["WORKER TIMEOUT", "HARAKIRI ON WORKER"],
                 );
                 evidence.extend(worker_timeouts.iter().take(2).map(Evidence::from));

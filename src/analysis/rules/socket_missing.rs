@@ -8,6 +8,7 @@
 //! (the `Listen=` line), the `RuntimeDirectory=` line, the stop, and the nginx errors.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
+use crate::analysis::scan::Lookout;
 use crate::ingest::formats::nginx_error::parse_line;
 use crate::ingest::formats::ss::Endpoint;
 use crate::ingest::formats::systemctl_cat::{UnitFile, effective};
@@ -150,6 +151,13 @@ fn runtime_dirs(service: &str, shown: &[UnitProps], files: &[UnitFile]) -> Vec<S
 }
 
 /// `connect() to unix:/run/x.sock failed (2: No such file or directory)`: the path.
+/// Every line [`enoent_path`] reads a path from holds this.
+const ENOENT: Lookout = Lookout {
+    name: "socket-missing/enoent",
+    formats: &[FormatId::NginxError],
+    words: &["(2: No such file or directory)"],
+};
+
 fn enoent_path(message: &str) -> Option<String> {
     if !message.contains("(2: No such file or directory)") {
         return None;
@@ -165,6 +173,10 @@ fn enoent_path(message: &str) -> Option<String> {
 impl Rule for SocketMissing {
     fn id(&self) -> &'static str {
         "socket-missing"
+    }
+
+    fn lookouts(&self) -> &'static [&'static Lookout] {
+        &[&ENOENT]
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
@@ -269,7 +281,7 @@ impl SocketMissing {
             .max()?;
         // nginx cannot find a unix socket after the stop.
         let errors: Vec<((usize, usize), String)> = cx
-            .records(&[FormatId::NginxError])
+            .records_with(&ENOENT)
             .filter(|r| cx.incident.sources[r.0].host == host && cx.time(*r) >= stop)
             .filter_map(|r| {
                 let text = cx.text(r);

@@ -13,15 +13,6 @@ use crate::model::time::{MICROS_PER_SEC, Micros, UNTIMED, format_utc};
 
 pub struct UpstreamClosedEarly;
 
-const APP_LOGS: &[FormatId] = &[
-    FormatId::Gunicorn,
-    FormatId::JournalJson,
-    FormatId::JournalExport,
-    FormatId::JournalShort,
-    FormatId::JournalShortIso,
-    FormatId::JournalShortPrecise,
-];
-
 const EARLY_CLOSES: Lookout = Lookout {
     name: "upstream-closed-early/errors",
     formats: &[FormatId::NginxError],
@@ -33,7 +24,7 @@ const EARLY_CLOSES: Lookout = Lookout {
 /// Every line [`worker_event`] may be true of holds one of these.
 const WORKER_EVENTS: Lookout = Lookout {
     name: "upstream-closed-early/worker-events",
-    formats: APP_LOGS,
+    formats: FormatId::APP_SERVER_LOGS,
     words: &[
         "WORKER TIMEOUT",
         "was terminated due to signal",

@@ -13,15 +13,6 @@ use crate::model::time::format_utc;
 
 pub struct UpstreamTimeout;
 
-const JOURNALS: &[FormatId] = &[
-    FormatId::Gunicorn,
-    FormatId::JournalJson,
-    FormatId::JournalExport,
-    FormatId::JournalShort,
-    FormatId::JournalShortIso,
-    FormatId::JournalShortPrecise,
-];
-
 /// The status of an access-log line (combined-like or JSON).
 const TIMEOUTS: Lookout = Lookout {
     name: "upstream-timeout/errors",
@@ -35,7 +26,7 @@ const GATEWAY_TIMEOUTS: Lookout = Lookout {
 };
 const WORKER_TIMEOUTS: Lookout = Lookout {
     name: "upstream-timeout/worker-timeouts",
-    formats: JOURNALS,
+    formats: FormatId::APP_SERVER_LOGS,
     words: &["WORKER TIMEOUT"],
 };
 
