@@ -2,7 +2,9 @@
 //!
 //! Data flows one way: [`ingest`] (bundles, files, formats) -> [`model`] (sources as columnar
 //! stores) -> [`analysis`] (the merged timeline) -> the console in [`ui`] and the headless
-//! commands in [`cli`].
+//! commands in [`cli`]. The modules do not yet depend one way: [`model`] still calls `ingest`'s
+//! formats to decode a record's text and fields on demand, hands mapped pages back through
+//! `ingest::reclaim`, and a host keeps its `ingest` parse context.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
 

@@ -22,9 +22,7 @@ fn tmux(session: &str, args: &[&str]) -> String {
 }
 
 fn wait_for(session: &str, needle: &str) -> String {
-    wait_until(needle, || {
-        tmux(session, &["capture-pane", "-p", "-t", session])
-    })
+    wait_until(needle, || capture(session))
 }
 
 /// Start `sitrep demo` in a new tmux session of `w`x`h`; after it exits, the shell prints its
@@ -55,22 +53,69 @@ fn finish(session: &str) {
 #[test]
 fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
     let session = start("e2e", "120", "40");
-    let screen = wait_for(&session, "1 Timeline");
+    // At 120x40 the layout is compact: a tab bar, then the focused pane.
+    let screen = wait_for(&session, "1 Timeline (");
     assert!(
         screen.contains("2 Access") && screen.contains("3 Error"),
         "{screen}"
     );
-    // Jump to the next problem, go to the error pane, zoom it.
-    tmux(&session, &["send-keys", "-t", &session, "g", "e", "3", "z"]);
-    let screen = wait_for(&session, "3 Error (");
+    let opened = cursor(&screen);
+    // Move down the error pane: the cursor follows its selection.
+    tmux(&session, &["send-keys", "-t", &session, "3", "j", "j", "j"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (screen, moved) = loop {
+        let screen = capture(&session);
+        let now = cursor(&screen);
+        if screen.contains("3 Error (") && now != opened {
+            break (screen, now);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cursor did not move:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(moved.starts_with("20"), "no cursor time in:\n{screen}");
+    // The Timeline pane is aligned to that moment: its selected record, shown in the
+    // Detail pane, is at the cursor's time.
+    tmux(&session, &["send-keys", "-t", &session, "1"]);
+    let screen = wait_for(&session, "1 Timeline (");
     assert!(
-        !screen.contains("1 Timeline ("),
-        "zoom shows one pane:\n{screen}"
+        screen
+            .lines()
+            .any(|l| l.trim_start_matches('│').starts_with(&moved)),
+        "the Timeline's selection is not at {moved}:\n{screen}"
+    );
+    // Zoom shows the focused pane alone (no tab bar), and z again brings the layout back.
+    tmux(&session, &["send-keys", "-t", &session, "z"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while capture(&session).contains("2 Access") {
+        assert!(Instant::now() < deadline, "zoom kept the tab bar");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let zoomed = capture(&session);
+    assert!(
+        zoomed.contains("1 Timeline ("),
+        "zoom shows one pane:\n{zoomed}"
     );
     tmux(&session, &["send-keys", "-t", &session, "z", "?"]);
-    wait_for(&session, "Keys (? closes)");
+    let help = wait_for(&session, "Keys (? closes)");
+    assert!(help.contains("2 Access"), "unzoomed:\n{help}");
     tmux(&session, &["send-keys", "-t", &session, "?", "q"]);
     finish(&session);
+}
+
+fn capture(session: &str) -> String {
+    tmux(session, &["capture-pane", "-p", "-t", session])
+}
+
+/// The cursor's time in the header (`cursor 2023-04-13T11:24:45.000000Z`).
+fn cursor(screen: &str) -> String {
+    screen
+        .split_once("cursor ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]

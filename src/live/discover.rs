@@ -1,5 +1,6 @@
-//! What live mode and capture follow on this host: the nginx logs `nginx -T` names (else the
-//! usual paths), the units worth watching, and what could not be found or read, with the fix.
+//! What live mode follows on this host: the nginx logs `nginx -T` names (else the usual
+//! paths), the units worth watching, and what could not be found or read, with the fix.
+//! Capture discovers the same things with code of its own (`capture/collect.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

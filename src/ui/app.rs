@@ -1,5 +1,7 @@
-//! The console's state and its update function: every key becomes an [`Action`], every action
-//! changes the state here, and the screen is drawn from the state. No terminal in this file.
+//! The console's state and its update function: keys become [`Action`]s through the keymap
+//! (where Ctrl-C, Ctrl-P and the digits are fixed, not configurable), except typed text,
+//! which `walk.rs` reads around it (`typing`, `text_key`); every action changes the state
+//! here, and the screen is drawn from the state. No terminal in this file.
 
 use crate::analysis::state::{Sockets, Units};
 use crate::analysis::timeline::Timeline;

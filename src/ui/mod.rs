@@ -1,5 +1,6 @@
 //! The terminal console: state and update in [`app`], keys in [`action`], panes in [`panes`],
-//! terminal modes in [`tui`]. Drawing reads the state and never parses.
+//! terminal modes in [`tui`]. Drawing reads the state; the panes it draws decode the fields of
+//! the records on screen (through [`crate::model::Incident::fields`]), nothing more.
 
 pub mod action;
 pub mod app;
