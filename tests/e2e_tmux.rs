@@ -62,18 +62,21 @@ fn demo_in_tmux_moves_aligns_and_quits_cleanly() {
     let opened = cursor(&screen);
     // Move down the error pane: the cursor follows its selection.
     tmux(&session, &["send-keys", "-t", &session, "3", "j", "j", "j"]);
+    // Keys are taken one at a time: wait until the cursor has moved and then held still.
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
     let (screen, moved) = loop {
+        std::thread::sleep(Duration::from_millis(300));
         let screen = capture(&session);
         let now = cursor(&screen);
-        if screen.contains("3 Error (") && now != opened {
+        if screen.contains("3 Error (") && now != opened && now == last {
             break (screen, now);
         }
         assert!(
             Instant::now() < deadline,
             "the cursor did not move:\n{screen}"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        last = now;
     };
     assert!(moved.starts_with("20"), "no cursor time in:\n{screen}");
     // The Timeline pane is aligned to that moment: its selected record, shown in the

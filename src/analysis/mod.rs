@@ -23,19 +23,19 @@ pub fn analyse(incident: &crate::model::Incident, library: checklist::Library) -
         incident,
         library,
         &std::sync::atomic::AtomicUsize::new(0),
-        None,
+        rules::Built::default(),
     )
 }
 
 /// [`analyse`], counting in `rules_done` the rules that have finished, for a progress display;
-/// `merged`, when given, is the incident's timed records already merged in time order.
+/// what `built` holds (the console's merged timeline, units and sockets) is read, not built.
 pub fn analyse_counted(
     incident: &crate::model::Incident,
     library: checklist::Library,
     rules_done: &std::sync::atomic::AtomicUsize,
-    merged: Option<std::sync::Arc<timeline::Timeline>>,
+    built: rules::Built,
 ) -> Analysis {
-    let cx = rules::Context::looking_for(incident, library.lookouts(), merged);
+    let cx = rules::Context::looking_for(incident, library.lookouts(), built);
     let diagnosis = rules::diagnose_counted(&cx, rules_done);
     let checklist = checklist::Checklist::evaluate(&cx, &diagnosis, library);
     Analysis {

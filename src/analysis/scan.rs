@@ -466,7 +466,11 @@ mod tests {
         let regex = regex::Regex::new(r"WORKER TIMEOUT \(pid:\d+\)").unwrap();
         let asked = Wanted::regex(FormatId::JOURNALS, &regex);
         assert_eq!(asked.words, Some(vec![b"WORKER TIMEOUT (pid:".to_vec()]));
-        let cx = crate::analysis::rules::Context::looking_for(&incident, vec![asked], None);
+        let cx = crate::analysis::rules::Context::looking_for(
+            &incident,
+            vec![asked],
+            Default::default(),
+        );
         let kept: Vec<(usize, usize)> = cx.records_matching(FormatId::JOURNALS, &regex).collect();
         assert_eq!(kept, vec![(0, 0), (0, 1), (0, 2)]);
         // A regex the scan was not told of reads every record.

@@ -264,8 +264,9 @@ pub struct App {
     /// Searches made, oldest first (the palette offers them again).
     pub recent: Vec<String>,
     /// Units and listening sockets over time, built once from the snapshots and the journal.
-    pub units: Units,
-    pub sockets: Sockets,
+    /// Shared with the rules' thread.
+    pub units: std::sync::Arc<Units>,
+    pub sockets: std::sync::Arc<Sockets>,
     /// The selected record's lines on screen in syntax colours, computed once per selection
     /// and scroll position.
     pub highlighted: Option<Coloured>,
@@ -362,19 +363,23 @@ impl App {
     pub fn new_deferred(incident: Incident, options: &Options) -> App {
         let mut app = App::build(std::sync::Arc::new(incident), options.clone());
         // Freshly built, the Timeline pane holds every timed record: what the rules merge.
-        let merged = app
-            .lists
-            .iter()
-            .find(|p| p.kind == ListKind::Timeline)
-            .map(|p| std::sync::Arc::clone(&p.records));
-        app.spawn_analysis(merged);
+        let built = crate::analysis::rules::Built {
+            timeline: app
+                .lists
+                .iter()
+                .find(|p| p.kind == ListKind::Timeline)
+                .map(|p| std::sync::Arc::clone(&p.records)),
+            units: Some(std::sync::Arc::clone(&app.units)),
+            sockets: Some(std::sync::Arc::clone(&app.sockets)),
+        };
+        app.spawn_analysis(built);
         app
     }
 
     /// Run the rules and walk the runbooks on a thread; [`App::poll_findings`] takes the
-    /// result. The thread holds the incident until it is done; `merged`, when given, is every
-    /// timed record of it in time order (the rules then do not merge them again).
-    pub(crate) fn spawn_analysis(&mut self, merged: Option<std::sync::Arc<Timeline>>) {
+    /// result. The thread holds the incident until it is done; what `built` holds the rules read
+    /// instead of building it again.
+    pub(crate) fn spawn_analysis(&mut self, built: crate::analysis::rules::Built) {
         let (tx, rx) = std::sync::mpsc::channel();
         let shared = std::sync::Arc::clone(&self.incident);
         let options = self.options.clone();
@@ -395,7 +400,7 @@ impl App {
                         crate::progress::Store::for_key(dir, &key)
                     })
                 });
-                let analysis = crate::analysis::analyse_counted(&shared, library, &done, merged);
+                let analysis = crate::analysis::analyse_counted(&shared, library, &done, built);
                 let store = store
                     .join()
                     .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -414,8 +419,8 @@ impl App {
             .filter(|p| p.kind == ListKind::Timeline || !p.records.is_empty())
             .collect();
         let diagnosis = crate::analysis::rules::Diagnosis::default();
-        let units = Units::build(&incident);
-        let sockets = Sockets::build(&incident);
+        let units = std::sync::Arc::new(Units::build(&incident));
+        let sockets = std::sync::Arc::new(Sockets::build(&incident));
         let mut app = App {
             diagnosis,
             pending: None,

@@ -115,7 +115,7 @@ impl App {
             live.analysed_at = Instant::now();
             live.changed = false;
         }
-        self.spawn_analysis(None);
+        self.spawn_analysis(Default::default());
     }
 
     /// Lay the queued updates into the model; false when the model is held by the rules
@@ -171,8 +171,9 @@ impl App {
         live.changed = true;
         self.base = None;
         if state_changed {
-            self.units = crate::analysis::state::Units::build(&self.incident);
-            self.sockets = crate::analysis::state::Sockets::build(&self.incident);
+            self.units = std::sync::Arc::new(crate::analysis::state::Units::build(&self.incident));
+            self.sockets =
+                std::sync::Arc::new(crate::analysis::state::Sockets::build(&self.incident));
         }
         self.grow_lists(&before, &renumbered);
         self.errors = {

@@ -19,6 +19,8 @@ pub mod upstream_timeout;
 pub mod upstream_unreachable;
 pub mod worker_timeout;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::analysis::appserver::{AppServer, app_servers};
@@ -193,28 +195,34 @@ const KEPT_RELEASE_EVERY: usize = 1 << 14;
 /// What rules read, built once.
 pub struct Context<'a> {
     pub incident: &'a Incident,
-    pub timeline: std::sync::Arc<Timeline>,
+    pub timeline: Arc<Timeline>,
     /// The records each rule's and check's lookout kept, from one search of every source.
     scan: Scan,
-    pub units: Units,
-    pub sockets: Sockets,
+    pub units: Arc<Units>,
+    pub sockets: Arc<Sockets>,
     pub nginx: Vec<NginxDump>,
     /// The app servers and where their settings come from, found once.
     pub apps: Vec<AppServer>,
 }
 
+/// What the console has already built from an incident, for the rules to read instead of
+/// building it again; what is `None` the context builds.
+#[derive(Debug, Default)]
+pub struct Built {
+    /// [`Timeline::all`] of the incident.
+    pub timeline: Option<Arc<Timeline>>,
+    pub units: Option<Arc<Units>>,
+    pub sockets: Option<Arc<Sockets>>,
+}
+
 impl<'a> Context<'a> {
     pub fn new(incident: &'a Incident) -> Context<'a> {
-        Context::looking_for(incident, Vec::new(), None)
+        Context::looking_for(incident, Vec::new(), Built::default())
     }
 
     /// A context whose scan looks, besides for every rule's lookouts, for `extra` (the
-    /// checklist's); `merged`, when given, is [`Timeline::all`] of the incident, made before.
-    pub fn looking_for(
-        incident: &'a Incident,
-        extra: Vec<Wanted>,
-        merged: Option<std::sync::Arc<Timeline>>,
-    ) -> Context<'a> {
+    /// checklist's), reading what `built` holds instead of building it.
+    pub fn looking_for(incident: &'a Incident, extra: Vec<Wanted>, built: Built) -> Context<'a> {
         let mut wanted: Vec<Wanted> = RULES
             .iter()
             .flat_map(|r| r.lookouts())
@@ -223,10 +231,15 @@ impl<'a> Context<'a> {
         wanted.extend(extra);
         // Each of these reads on every core in turn (side by side they would hold more of
         // the files at once, for no gain on two cores).
-        let units = Units::build(incident);
-        let sockets = Sockets::build(incident);
-        let timeline =
-            merged.unwrap_or_else(|| std::sync::Arc::new(Timeline::all(&incident.sources)));
+        let units = built
+            .units
+            .unwrap_or_else(|| Arc::new(Units::build(incident)));
+        let sockets = built
+            .sockets
+            .unwrap_or_else(|| Arc::new(Sockets::build(incident)));
+        let timeline = built
+            .timeline
+            .unwrap_or_else(|| Arc::new(Timeline::all(&incident.sources)));
         let scan = Scan::run(incident, &timeline, &wanted);
         let nginx = incident
             .sources
