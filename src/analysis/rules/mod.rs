@@ -305,7 +305,7 @@ impl<'a> Context<'a> {
     }
 
     /// The records at timeline positions `kept` that are of `formats` and not duplicates.
-    fn kept_records<'s>(
+    pub(crate) fn kept_records<'s>(
         &'s self,
         kept: &'s [u32],
         formats: &'s [FormatId],

@@ -6,7 +6,7 @@
 //! start times, gaps and statuses.
 
 use super::{Context, Depth, Evidence, Finding, Rule};
-use crate::analysis::scan::Lookout;
+use crate::analysis::scan::{Lookout, Scan, Wanted};
 use crate::model::format_id::FormatId;
 use crate::model::severity::Severity;
 use crate::model::time::{MICROS_PER_SEC, Micros, format_utc};
@@ -67,22 +67,19 @@ fn attempts(cx: &Context) -> Vec<Attempt> {
     let mut found: Vec<Attempt> = Vec::new();
     if !repeating.is_empty() {
         let clients: std::collections::HashSet<&str> = repeating.iter().map(|k| k.1).collect();
-        // One automaton for the clients of those groups (a regex of escaped literals is
-        // searched with Aho-Corasick), so a line is scanned once whatever their number; a
-        // line it keeps is parsed, and its group checked, below. Past the automaton's size
-        // every line is parsed instead.
-        let pattern: Vec<String> = clients.iter().map(|c| regex::escape(c)).collect();
-        let automaton = regex::bytes::RegexBuilder::new(&pattern.join("|"))
-            .size_limit(1 << 26)
-            .dfa_size_limit(1 << 26)
-            .build()
-            .ok();
-        let others = cx.records(&[FormatId::NginxAccess]).filter(|r| {
-            !bad(r)
-                && automaton
-                    .as_ref()
-                    .is_none_or(|re| re.is_match(src[r.0].raw(r.1)))
-        });
+        // The lines that name one of those clients, found by the scan's search of the
+        // files' bytes (a line it keeps is parsed, and its group checked, below).
+        let wanted = Wanted {
+            name: "retry-storm/clients".into(),
+            formats: vec![FormatId::NginxAccess],
+            words: Some(clients.iter().map(|c| c.as_bytes().to_vec()).collect()),
+        };
+        let scan = Scan::run(cx.incident, &cx.timeline, std::slice::from_ref(&wanted));
+        let others: Box<dyn Iterator<Item = (usize, usize)>> = match scan.kept(&wanted.name) {
+            Some((kept, formats)) => Box::new(cx.kept_records(kept, formats)),
+            None => Box::new(cx.records(&[FormatId::NginxAccess])),
+        };
+        let others = others.filter(|r| !bad(r));
         found = parse_attempts(cx, others)
             .into_iter()
             .filter(|a| repeating.contains(&group(a)))
