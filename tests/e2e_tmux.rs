@@ -25,9 +25,28 @@ fn wait_for(session: &str, needle: &str) -> String {
     wait_until(needle, || capture(session))
 }
 
+/// A tmux server of a test's own, killed when the test ends, passed or not (a failed test
+/// must not leave its console running).
+struct Session(String);
+
+impl std::ops::Deref for Session {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .output();
+    }
+}
+
 /// Start `sitrep demo` in a new tmux session of `w`x`h`; after it exits, the shell prints its
 /// exit code and whether the terminal was left in raw mode (`-icanon`).
-fn start(name: &str, w: &str, h: &str) -> String {
+fn start(name: &str, w: &str, h: &str) -> Session {
     let session = format!("sitrep-{name}-{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_sitrep");
     let cmd = format!("{bin} demo; echo SITREP-EXIT=$?; stty -a | grep -o -- '-icanon' ; sleep 30");
@@ -35,7 +54,7 @@ fn start(name: &str, w: &str, h: &str) -> String {
         &session,
         &["new-session", "-d", "-s", &session, "-x", w, "-y", h, &cmd],
     );
-    session
+    Session(session)
 }
 
 /// Wait for sitrep to end, close the session, and check it exited 0 with the terminal sane.
