@@ -6,6 +6,7 @@
 //! formats to decode a record's text and fields on demand, hands mapped pages back through
 //! `ingest::reclaim`, and a host keeps its `ingest` parse context.
 
+#![deny(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
 
 pub mod analysis;

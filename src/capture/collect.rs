@@ -1,6 +1,11 @@
 //! Gathering evidence from this host: external commands run with a time limit (a failure is
 //! a reason, never a hang), log files and their rotations, running gunicorns.
 
+#![allow(
+    unsafe_code,
+    reason = "installs the capture's signal handler through libc"
+)]
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

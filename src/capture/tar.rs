@@ -3,6 +3,11 @@
 //! [`BundleWriter::finish`], the temporary file is removed: no half bundle is ever left
 //! under the final name.
 
+#![allow(
+    unsafe_code,
+    reason = "removes a partial archive from a signal handler through libc"
+)]
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -5,6 +5,11 @@
 //! The parser loops call [`progress`] with the byte offset they have reached; it does work only
 //! when a file is registered on this thread and a step has passed.
 
+#![allow(
+    unsafe_code,
+    reason = "hands mapped pages back with madvise, an unchecked advice"
+)]
+
 use std::cell::Cell;
 
 use memmap2::{Mmap, UncheckedAdvice};

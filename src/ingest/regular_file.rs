@@ -97,6 +97,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(unsafe_code, reason = "makes a FIFO to test with")]
     fn a_pipe_or_a_device_is_refused_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");

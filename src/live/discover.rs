@@ -266,6 +266,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code, reason = "makes a FIFO to test with")]
     fn a_pipe_or_a_device_named_as_a_log_is_said_and_not_followed() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");

@@ -12,6 +12,11 @@
 //! [`GuardedMap::shrank`] after parsing and reads the file again as it is then; the console
 //! shows a marker for text that is gone.
 
+#![allow(
+    unsafe_code,
+    reason = "maps files and turns SIGBUS on a shrunk file into zero pages: mmap, sigaction and the handler are unsafe by nature"
+)]
+
 use std::fs::File;
 use std::ops::Deref;
 use std::sync::Once;
