@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
 
 use flate2::Compression;
@@ -139,15 +141,10 @@ fn loading_a_big_log_never_holds_all_of_its_pages() {
     f.into_inner().unwrap().sync_all().unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size > 190_000_000, "{size}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sitrep"))
-        .args(["timeline", "--count"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::run_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sitrep"))
+            .args(["timeline", "--count"])
+            .arg(&path),
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1300000  total"));
     let peak = children_peak_rss();

@@ -140,16 +140,11 @@ fn capture_of_i1_is_redacted_and_diagnosed() {
         "{manifest}"
     );
 
-    let diag = sitrep()
-        .arg("diagnose")
-        .arg(&bundle)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        diag.status.success(),
-        "{}",
-        String::from_utf8_lossy(&diag.stderr)
+    let diag = common::run_ok(
+        sitrep()
+            .arg("diagnose")
+            .arg(&bundle)
+            .args(["--format", "json"]),
     );
     let v: serde_json::Value = serde_json::from_slice(&diag.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();

@@ -27,15 +27,12 @@ fn a_journal_remote_store_is_read_back_as_one_host_per_machine() {
     }
     let store = common::journal_store(dir.path(), &export);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_sitrep"))
-        .args(["timeline", store.to_str().unwrap(), "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_ok(Command::new(env!("CARGO_BIN_EXE_sitrep")).args([
+        "timeline",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
     let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

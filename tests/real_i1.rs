@@ -29,18 +29,13 @@ fn nginx_to_a_dead_port_while_gunicorn_listens_on_a_unix_socket() {
     let logs = bundle.join("nginx");
     let conf_path =
         common::i1_nginx_conf(root, &logs, port, dead, "access_log {access_log} combined");
-    let dump = Command::new(&nginx)
-        .arg("-T")
-        .arg("-p")
-        .arg(root)
-        .arg("-c")
-        .arg(&conf_path)
-        .output()
-        .unwrap();
-    assert!(
-        dump.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dump.stderr)
+    let dump = common::run_ok(
+        Command::new(&nginx)
+            .arg("-T")
+            .arg("-p")
+            .arg(root)
+            .arg("-c")
+            .arg(&conf_path),
     );
     std::fs::write(
         logs.join("nginx-T.txt"),

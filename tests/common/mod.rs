@@ -9,6 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Run `cmd` to its end; the test fails, showing its standard error, unless it succeeded.
+pub fn run_ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// The first of `names` that exists; else the test fails saying what to install.
 pub fn binary(names: &[&str], install: &str) -> String {
     for n in names {
@@ -297,18 +308,13 @@ pub fn journal_store(root: &Path, export: &str) -> PathBuf {
     std::fs::create_dir(&store).unwrap();
     let input = root.join("in.export");
     std::fs::write(&input, export).unwrap();
-    let made = Command::new(&remote)
-        .arg(format!(
-            "--output={}",
-            store.join("remote.journal").display()
-        ))
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
+    run_ok(
+        Command::new(&remote)
+            .arg(format!(
+                "--output={}",
+                store.join("remote.journal").display()
+            ))
+            .arg(&input),
     );
     store
 }

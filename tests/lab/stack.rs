@@ -205,18 +205,13 @@ impl Lab {
     /// `nginx -s reload` on the lab's nginx.
     pub fn nginx_reload(&self) {
         let conf = self.nginx_conf.as_ref().expect("nginx started");
-        let out = Command::new(common::nginx())
-            .arg("-p")
-            .arg(&self.run)
-            .arg("-c")
-            .arg(conf)
-            .args(["-s", "reload"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::common::run_ok(
+            Command::new(common::nginx())
+                .arg("-p")
+                .arg(&self.run)
+                .arg("-c")
+                .arg(conf)
+                .args(["-s", "reload"]),
         );
     }
 }
