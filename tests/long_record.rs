@@ -82,9 +82,11 @@ fn a_million_line_record_is_drawn_and_scrolled_quickly() {
         ),
     );
     let total = format!("of {}", LINES + 3);
+    // A frame is written to the terminal in pieces: wait for the last of what is checked
+    // below, not only the title, before reading it.
     let (_, screen) = until(
         &tmux,
-        |s| s.contains(&total),
+        |s| s.contains(&total) && s.contains("compute(cart3)"),
         "the detail of the long record",
     );
     let first = t0.elapsed();
